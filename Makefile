@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# The README's two commands:
+#   make run    set up whatever is missing, build, start the network
+#   make test   set up whatever is missing, build, run every test
+# The real build is CMake (CMakeLists.txt); this file only sequences steps.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+RUN_DIR    ?= $(CURDIR)/run/network
+
+.PHONY: all setup build asan test test-unit test-asan test-network run stop \
+        bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRESO_SANITIZE=ON
+
+asan: $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+test-asan: asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest -L unit --output-on-failure -j $(JOBS)
+
+test-network: build
+	cd $(BUILD) && ctest -L network --output-on-failure
+
+test: setup
+	$(MAKE) test-unit
+	$(MAKE) test-asan
+	$(MAKE) test-network
+
+run: setup build
+	@$(BUILD)/cli/resoctl network up --run-dir $(RUN_DIR)
+
+stop:
+	@$(BUILD)/cli/resoctl network down --run-dir $(RUN_DIR)
+
+bench: setup build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
