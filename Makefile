@@ -7,11 +7,13 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 RUN_DIR    ?= $(CURDIR)/run/network
 
-.PHONY: all setup build asan test test-unit test-asan test-network run stop \
+.PHONY: all setup build asan test test-unit test-asan test-network fuzz run stop \
         bench clean
 
 all: build
@@ -39,12 +41,20 @@ test-asan: asan
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -L unit --output-on-failure -j $(JOBS)
 
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRESO_FUZZ=ON -DRESO_BUILD_TESTS=ON
+
+fuzz: $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target reso_fuzz_all
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 test-network: build
 	cd $(BUILD) && ctest -L network --output-on-failure
 
 test: setup
 	$(MAKE) test-unit
 	$(MAKE) test-asan
+	$(MAKE) fuzz
 	$(MAKE) test-network
 
 run: setup build
