@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event-ledger core of the reso chaincode: everything that does not
+ * need the Fabric shim. It turns the bytes a client sent to RecordEvent
+ * into either a validated event or a precise rejection, and derives the
+ * ledger-assigned parts of an event (TransactionId, Timestamp, Version)
+ * and its state keys deterministically, so every endorser computes the
+ * same write set. The contract functions (evl_contract.h) glue this to the
+ * shim; unit tests and the fuzz target use it directly.
+ *
+ * Names are prefixed evl_ (house style rule 8: executables use a local
+ * prefix for cross-file symbols). Fallible functions return HLF_OK or a
+ * negative HLF_E* code from hlf/err.h.
+ *
+ * THREAD SAFETY: every function here is reentrant; the lookup-profile and
+ * field tables are immutable.
+ */
+#ifndef EVL_H
+#define EVL_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Error codes (reso-model.md §13, architecture.md decision 8)         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * XX(name, chaincode status). Client errors are 400, a missing event is
+ * 404 and ledger or internal failures are 500. The order of the first
+ * seven rows is the RecordEvent check order. RECORDER_NOT_AUTHORIZED is
+ * not listed yet: it belongs to the recorder registry, which is a later
+ * issue (see the hook in tx_record.c).
+ */
+#define EVL_CODE_MAP(XX)                                                     \
+    XX(INVALID_JSON, 400)                                                    \
+    XX(SYSTEM_FIELD_SUPPLIED, 400)                                           \
+    XX(UNKNOWN_FIELD, 400)                                                   \
+    XX(MISSING_FIELD, 400)                                                   \
+    XX(INVALID_VALUE, 400)                                                   \
+    XX(INVALID_LOOKUP, 400)                                                  \
+    XX(INVALID_IDENTIFIER, 400)                                              \
+    XX(DUPLICATE_EVENT, 400)                                                 \
+    XX(EVENT_NOT_FOUND, 404)                                                 \
+    XX(UNKNOWN_FUNCTION, 400)                                                \
+    XX(INVALID_ARGUMENTS, 400)                                               \
+    XX(INTERNAL, 500)
+
+typedef enum {
+#define EVL__CODE_ENUM(name, status) EVL_##name,
+    EVL_CODE_MAP(EVL__CODE_ENUM)
+#undef EVL__CODE_ENUM
+    EVL_CODE_COUNT
+} evl_code_t;
+
+/* "INVALID_LOOKUP" for EVL_INVALID_LOOKUP; "INTERNAL" when out of range. */
+const char *evl_code_name(evl_code_t code);
+
+/* Chaincode Response status of a code (400, 404 or 500). */
+int evl_code_status(evl_code_t code);
+
+/* Longest field name kept in a rejection (longer ones are cut). */
+#define EVL_FIELD_MAX 255
+#define EVL_MESSAGE_MAX 1024
+
+/*
+ * A rejection: the error object a contract function answers with. field
+ * is "" when the error concerns no single field. field and message are
+ * always NUL-terminated valid UTF-8 (user text is cut on a character
+ * boundary).
+ */
+typedef struct evl_reject_s {
+    evl_code_t code;
+    char field[EVL_FIELD_MAX + 1];
+    char message[EVL_MESSAGE_MAX];
+} evl_reject_t;
+
+/*
+ * Fill rej (if not NULL) with code, field (borrowed, copied; NULL or ""
+ * for none; field_len bytes, or strlen when field_len is (size_t)-1) and
+ * a printf-style message. Returns HLF_EINVAL for codes below 500 and
+ * HLF_EIO for 500 so callers can write `return evl_reject(...)`.
+ */
+int evl_reject(evl_reject_t *rej, evl_code_t code, const char *field,
+               size_t field_len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/*
+ * The compact error body {"error":{"code":..,"field":..,"message":..}},
+ * field omitted when empty. Returns new memory (free with free()) or NULL
+ * on allocation failure.
+ */
+char *evl_reject_json(const evl_reject_t *rej);
+
+/*
+ * Largest prefix length <= max of s[0..len) that does not end inside a
+ * UTF-8 sequence. Used to cut user text for messages.
+ */
+size_t evl_utf8_cut(const char *s, size_t len, size_t max);
+
+/*
+ * Append sep (only when used > 0) and item to the NUL-terminated text of
+ * length used in buf (size n), truncating at the end of buf. Returns the
+ * new length, never more than n - 1. For building value lists.
+ */
+size_t evl_append(char *buf, size_t n, size_t used, const char *sep,
+                  const char *item);
+
+/* 1 if s[0..len) is well-formed UTF-8 (no surrogates, <= U+10FFFF). */
+int evl_utf8_valid(const char *s, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Event fields and lookup profiles (reso-model.md §2.1, §3)           */
+/* ------------------------------------------------------------------ */
+
+/* Lookup lists, in the spec's check order. */
+typedef enum {
+    EVL_LK_SYSTEM = 0,
+    EVL_LK_SUBJECT_TYPE,
+    EVL_LK_ENTITY,
+    EVL_LK_EVENT,
+    EVL_LK_STATE,
+    EVL_LK_COUNT
+} evl_lookup_t;
+
+/* Identifier syntaxes (reso-model.md §5.6), as bits of a mask. */
+#define EVL_ID_LEGACY 0x01u
+#define EVL_ID_URN 0x02u
+#define EVL_ID_DID 0x04u
+#define EVL_ID_DIDURL 0x08u
+#define EVL_ID_APPTEXT 0x10u
+
+/* Who provides a field. */
+typedef enum {
+    EVL_FIELD_SYSTEM = 0,  /* assigned by the ledger */
+    EVL_FIELD_SUPPLIED = 1 /* supplied by the application, required */
+} evl_field_kind_t;
+
+/*
+ * One row of the v1.3 field table. lookup is the list the value must come
+ * from (-1 for none); ident the mask of identifier syntaxes it must match
+ * (0 for none).
+ */
+typedef struct evl_field_s {
+    const char *name;
+    evl_field_kind_t kind;
+    int lookup;
+    unsigned ident;
+} evl_field_t;
+
+#define EVL_FIELD_COUNT 11
+#define EVL_MAX_VALUE_LEN 255
+
+/* The 11 fields in spec-table order (TransactionId ... Application). */
+extern const evl_field_t evl_fields[EVL_FIELD_COUNT];
+
+/* Name of a lookup list ("System", "SubjectType", ...). */
+const char *evl_lookup_name(evl_lookup_t lk);
+
+/*
+ * A lookup profile: pure data. id becomes the Version of every event
+ * recorded under it; values[lk] is a NULL-terminated list of the exact,
+ * case-sensitive values allowed for lookup lk. A new profile is one more
+ * table row in profile.c, no code.
+ */
+typedef struct evl_profile_s {
+    const char *id;
+    const char *const *values[EVL_LK_COUNT];
+} evl_profile_t;
+
+/* The profile used when none is configured: "1.3". */
+#define EVL_DEFAULT_PROFILE "1.3"
+
+/* The profile with this id (borrowed, static) or NULL. */
+const evl_profile_t *evl_profile_find(const char *id);
+
+/* Number of values in list lk of profile p. */
+size_t evl_profile_count(const evl_profile_t *p, evl_lookup_t lk);
+
+/* 1 if s[0..len) is exactly one of the values of list lk, else 0. */
+int evl_profile_has(const evl_profile_t *p, evl_lookup_t lk, const char *s,
+                    size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Identifier syntax (ident.c)                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * 1 if s[0..len) matches the single syntax bit id (one EVL_ID_*), else 0.
+ * No length limit is applied here (the 1..255 byte rule is checked as
+ * INVALID_VALUE before).
+ */
+int evl_ident_match(unsigned id, const char *s, size_t len);
+
+/* 1 if s[0..len) matches at least one syntax in mask. */
+int evl_ident_match_any(unsigned mask, const char *s, size_t len);
+
+/*
+ * Explain why s[0..len) matches none of mask: writes one sentence about
+ * the most plausible syntax (chosen by prefix) naming the byte offset of
+ * the first offending byte into buf (size n, always NUL-terminated).
+ */
+void evl_ident_explain(unsigned mask, const char *s, size_t len, char *buf,
+                       size_t n);
+
+/*
+ * Human list of the syntaxes in mask ("a legacy id ...; or a URN ...")
+ * into buf (size n, always NUL-terminated).
+ */
+void evl_ident_describe(unsigned mask, char *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Validation of RecordEvent input (validate.c)                        */
+/* ------------------------------------------------------------------ */
+
+/* RecordEvent input larger than this is rejected as INVALID_JSON. */
+#define EVL_MAX_INPUT 65536
+
+/*
+ * Validate the RecordEvent argument buf[0..len) (need not be
+ * NUL-terminated) under profile p, stopping at the first failing check in
+ * the documented order (docs/event-model.md "Check order"):
+ * INVALID_JSON, SYSTEM_FIELD_SUPPLIED, UNKNOWN_FIELD, MISSING_FIELD,
+ * INVALID_VALUE, INVALID_LOOKUP, INVALID_IDENTIFIER.
+ *
+ * On success returns HLF_OK and *out (new reference, json_decref) is the
+ * parsed input object. On a client error returns HLF_EINVAL with rej
+ * filled and *out NULL; HLF_ENOMEM on allocation failure and HLF_EIO
+ * when called without a profile (rej says INTERNAL). rej may be NULL.
+ */
+int evl_validate_record(const char *buf, size_t len, const evl_profile_t *p,
+                        json_t **out, evl_reject_t *rej);
+
+/* ------------------------------------------------------------------ */
+/* Ledger-assigned values (uuid.c, imfdate.c)                          */
+/* ------------------------------------------------------------------ */
+
+#define EVL_UUID_LEN 36
+
+/* Longest Fabric txid accepted by evl_uuid_from_txid. */
+#define EVL_TXID_MAX 256
+
+/*
+ * TransactionId of event number index of the Fabric transaction txid
+ * (txid_len bytes of ASCII): the UUID
+ *   SHA-256("RESO-EM/txid/v1" || uint32_be(txid_len) || txid ||
+ *           uint32_be(index))[0..15]
+ * with version nibble 8 and variant 10, as 36 lower-case characters +
+ * NUL in out. Returns HLF_OK, or HLF_EINVAL for an empty txid or one
+ * longer than EVL_TXID_MAX.
+ */
+int evl_uuid_from_txid(const char *txid, size_t txid_len, uint32_t index,
+                       char out[EVL_UUID_LEN + 1]);
+
+#define EVL_IMFDATE_LEN 29
+
+/* Seconds range representable as an IMF-fixdate (years 0001..9999). */
+#define EVL_IMFDATE_MIN_SECS (-62135596800LL)
+#define EVL_IMFDATE_MAX_SECS 253402300799LL
+
+/*
+ * IMF-fixdate (RFC 9110 §5.6.7) of secs since the Unix epoch, e.g.
+ * "Sun, 03 Jun 2018 13:04:05 GMT", into out (29 characters + NUL).
+ * Returns HLF_OK or HLF_EINVAL when the year would leave 0001..9999.
+ */
+int evl_imfdate(int64_t secs, char out[EVL_IMFDATE_LEN + 1]);
+
+/* ------------------------------------------------------------------ */
+/* State keys (keys.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Composite key object types. */
+#define EVL_KEY_EVENT "EV"
+#define EVL_KEY_SUBJECT "subj"
+
+/* 20-digit seconds + 9-digit nanoseconds. */
+#define EVL_TS_LEN 29
+
+/*
+ * The sortable time attribute of the subject index: secs as 20 decimal
+ * digits then nanos as 9, zero-padded, so byte order equals time order.
+ * Returns HLF_EINVAL for secs < 0 or nanos outside 0..999999999.
+ */
+int evl_key_ts(int64_t secs, int32_t nanos, char out[EVL_TS_LEN + 1]);
+
+/* ------------------------------------------------------------------ */
+/* The stored event (event.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The stored event: the eight supplied fields of the validated input
+ * (borrowed) passed through unchanged, plus TransactionId, Timestamp and
+ * Version, in spec-table order, serialized compact. Returns new memory
+ * (free with free()) or NULL when input lacks a supplied field or on
+ * allocation failure.
+ */
+char *evl_event_build(const json_t *input, const char *transaction_id,
+                      const char *timestamp, const char *version);
+
+#endif /* EVL_H */
