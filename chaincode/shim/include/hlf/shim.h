@@ -439,8 +439,8 @@ int hlf_stub_get_state_validation_parameter(hlf_stub_t *stub,
  * Build the composite key for object type `type` and attributes attrs[0..n)
  * (*key borrowed from the transaction arena). On the wire it is
  * 0x00 type 0x00 attr1 0x00 ... attrN 0x00. Each part must be valid UTF-8
- * and must not contain U+0000 or U+10FFFF; `type` must be non-empty.
- * HLF_EINVAL otherwise.
+ * and must not contain U+0000 or U+10FFFF (HLF_EINVAL otherwise). As in
+ * Go, `type` may be empty, although a non-empty type is good practice.
  */
 int hlf_stub_create_composite_key(hlf_stub_t *stub, const char *type,
                                   const char *const *attrs, size_t n,
