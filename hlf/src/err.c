@@ -35,6 +35,36 @@ hlf_strerror(int code)
     return "unknown error";
 }
 
+const char *
+hlf_grpc_code_name(int grpc_status)
+{
+    /* Index = gRPC status code; names as grpc-go's codes.Code.String(). */
+    static const char *const names[] = {
+        "OK",
+        "Canceled",
+        "Unknown",
+        "InvalidArgument",
+        "DeadlineExceeded",
+        "NotFound",
+        "AlreadyExists",
+        "PermissionDenied",
+        "ResourceExhausted",
+        "FailedPrecondition",
+        "Aborted",
+        "OutOfRange",
+        "Unimplemented",
+        "Internal",
+        "Unavailable",
+        "DataLoss",
+        "Unauthenticated",
+    };
+
+    if (grpc_status < 0 ||
+        (size_t)grpc_status >= sizeof(names) / sizeof(names[0]))
+        return "UnknownCode";
+    return names[grpc_status];
+}
+
 void
 hlf_error_clear(hlf_error_t *err)
 {

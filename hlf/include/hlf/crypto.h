@@ -33,6 +33,34 @@ void hlf_hex_encode(const uint8_t *in, size_t len, char *out);
 /* Fill buf with len cryptographically random bytes. 0 or HLF_ECRYPTO. */
 int hlf_random_bytes(void *buf, size_t len);
 
+/*
+ * Overwrite len bytes at p with zeros in a way the compiler cannot drop.
+ * Used on key material and signing buffers before they are freed.
+ */
+void hlf_wipe(void *p, size_t len);
+
+/* Largest DER ECDSA-P256 signature: SEQUENCE of two 33-byte INTEGERs. */
+#define HLF_ECDSA_P256_DER_MAX 72
+
+/*
+ * Fabric accepts only "low-S" ECDSA signatures: s <= n/2 where n is the
+ * P-256 group order. Both (r, s) and (r, n - s) are valid signatures of
+ * the same digest, so a high-S signature is repaired by replacing s with
+ * n - s.
+ *
+ * hlf_ecdsa_low_s: read the DER signature der[0..len) and write its low-S
+ * form as DER into out (at least HLF_ECDSA_P256_DER_MAX bytes), setting
+ * *outlen. A signature that is already low-S is re-encoded unchanged.
+ * Returns HLF_OK, HLF_EINVAL (not a DER ECDSA signature, r or s not in
+ * 1..n-1) or HLF_ENOMEM.
+ *
+ * hlf_ecdsa_is_low_s: 1 if s <= n/2, 0 if s > n/2, HLF_EINVAL if der is
+ * not a DER ECDSA signature.
+ */
+int hlf_ecdsa_low_s(const uint8_t *der, size_t len, uint8_t *out,
+                    size_t *outlen);
+int hlf_ecdsa_is_low_s(const uint8_t *der, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -54,6 +54,21 @@ typedef enum {
  * grpc_status is the gRPC status code (0 when not a gRPC failure),
  * chaincode_status the chaincode Response status (0 when none), tx_id the
  * transaction and tx_validation_code the commit verdict (-1 when unknown).
+ *
+ * Fabric Gateway failures: text is "<gRPC code name>: <status message>" and,
+ * when the peer attached gateway.ErrorDetail entries, " [<mspid>@<address>:
+ * <detail message>; ...]" (see docs/api/client.md).
+ *
+ * chaincode_message: when the chaincode itself rejected the transaction
+ * (Response status >= 400, reported by the gateway as "chaincode response
+ * <status>, <message>"), chaincode_status holds that status and
+ * chaincode_message the chaincode's message verbatim (for reso-chaincode a
+ * JSON object {"error":{"code":..,"field":..,"message":..}}); otherwise it
+ * is empty. Messages longer than the array are truncated.
+ *
+ * block_number: the block that committed tx_id, set by hlf_contract_submit
+ * and hlf_commit_status once the commit status is known (0 otherwise).
+ * Library calls that succeed may still fill tx_id and block_number.
  */
 typedef struct hlf_error_s {
     int code;
@@ -61,7 +76,9 @@ typedef struct hlf_error_s {
     int chaincode_status;
     int tx_validation_code;
     char tx_id[65];
-    char text[512];
+    char text[1024];
+    uint64_t block_number;
+    char chaincode_message[1024];
 } hlf_error_t;
 
 /* Short name of a code ("EINVAL"), "UNKNOWN" for an unknown code. */
@@ -71,8 +88,14 @@ const char *hlf_err_name(int code);
 const char *hlf_strerror(int code);
 
 /*
- * Reset err (if not NULL) to "no error": code HLF_OK, empty text,
- * tx_validation_code -1.
+ * Name of a gRPC status code as grpc-go prints it ("Unavailable",
+ * "DeadlineExceeded"); "UnknownCode" for a value outside 0..16.
+ */
+const char *hlf_grpc_code_name(int grpc_status);
+
+/*
+ * Reset err (if not NULL) to "no error": code HLF_OK, empty texts, zero
+ * statuses and block number, tx_validation_code -1.
  */
 void hlf_error_clear(hlf_error_t *err);
 
