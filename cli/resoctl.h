@@ -16,7 +16,9 @@ enum {
     RESOCTL_EXIT_FAIL = 1,   /* the operation failed; stderr says why */
     RESOCTL_EXIT_USAGE = 2,  /* bad command line; usage on stderr */
     RESOCTL_EXIT_DOWN = 3,   /* status: something is not running */
-    RESOCTL_EXIT_PREREQ = 4  /* a required program or file is missing */
+    RESOCTL_EXIT_PREREQ = 4, /* a required program or file is missing */
+    RESOCTL_EXIT_REJECTED = 5, /* the chaincode rejected the input */
+    RESOCTL_EXIT_NOTFOUND = 6  /* the ledger has no such record */
 };
 
 /*
