@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
@@ -88,6 +89,19 @@ check_write(const char *path, const char *text)
         TEST__FAIL("cannot create %s: %s", path, strerror(errno));
     ASSERT_EQ(fputs(text, fp) >= 0, 1);
     ASSERT_EQ(fclose(fp), 0);
+}
+
+void
+check_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size)
+        TEST__FAIL("formatted text does not fit in %zu bytes", size);
 }
 
 const char *

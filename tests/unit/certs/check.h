@@ -34,6 +34,10 @@ void check_write(const char *path, const char *text);
 int check_run(char *const argv[], char *const extra_env[], char **out,
               char **err);
 
+/* snprintf into buf, failing the test if the result does not fit. */
+void check_fmt(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Path of the built reso-certs binary (from RESO_CERTS_BIN). */
 const char *check_certs_bin(void);
 
