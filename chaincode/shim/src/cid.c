@@ -7,8 +7,9 @@
  * parsed certificate name, so ids computed here match the Go cid package:
  * the well-known attributes are regrouped in Go's fixed order (C, ST, L,
  * STREET, POSTALCODE, O, OU, CN, SERIALNUMBER; several values of one type
- * form one multi-valued RDN), other attributes follow as single RDNs, and
- * the sequence is printed last RDN first with RFC 2253 escaping. Fabric CA
+ * form one multi-valued RDN), other attributes go in front of them as
+ * single RDNs, and the sequence is printed last RDN first with RFC 2253
+ * escaping. Fabric CA
  * attributes come from extension 1.2.3.4.5.6.7.8.1, whose value is the
  * JSON document {"attrs":{"name":"value",...}}.
  *
@@ -276,16 +277,9 @@ name_string(const X509_NAME *name, char **cn)
         }
         OPENSSL_free(utf8);
     }
-    /* Go prints the RDN sequence backwards: extras (appended last) first,
-     * then the known groups from SERIALNUMBER down to C. */
-    for (j = n_extras; j > 0; j--) {
-        if (extras[j - 1].text == NULL)
-            continue;
-        if (!first)
-            sb_str(&out, ",");
-        sb_str(&out, extras[j - 1].text);
-        first = 0;
-    }
+    /* Go puts unrecognised attributes at the start of the RDN sequence and
+     * prints the sequence backwards: the known groups from SERIALNUMBER
+     * down to C come first, then the others, last one first. */
     for (k = (int)N_KNOWN - 1; k >= 0; k--) {
         if (groups[k].len == 0)
             continue;
@@ -295,6 +289,14 @@ name_string(const X509_NAME *name, char **cn)
         first = 0;
         if (groups[k].oom)
             out.oom = 1;
+    }
+    for (j = n_extras; j > 0; j--) {
+        if (extras[j - 1].text == NULL)
+            continue;
+        if (!first)
+            sb_str(&out, ",");
+        sb_str(&out, extras[j - 1].text);
+        first = 0;
     }
     if (out.s == NULL && !out.oom)
         sb_str(&out, "");
