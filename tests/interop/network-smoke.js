@@ -6,13 +6,16 @@
 // records an event through one org, reads it back through the two others,
 // streams its chaincode event, and checks the chaincode's client errors.
 //
-//   node network-smoke.js --env FILE      (or the env JSON on stdin)
+//   node network-smoke.js --env FILE [--resoctl PATH]
 //
-// FILE is `resoctl network env --json` output. Prints one "ok"/"not ok"
+// FILE is `resoctl network env --json` output (`--env -` or no --env: read
+// it from stdin). With --resoctl, two more checks cross the C client
+// (`resoctl event get|record`) with the Node SDK in both directions. Prints one "ok"/"not ok"
 // line per check and ends with "N passed, N failed"; exit 0 when all pass.
 'use strict';
 
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const {
     readEnv, findOrg, openGateway, chaincodeError, exampleEvent: newEvent, ClientError,
@@ -34,9 +37,21 @@ async function expectChaincodeError(promise) {
 }
 
 async function main(argv) {
-    let envPath;
-    if (argv.length === 2 && argv[0] === '--env') envPath = argv[1];
-    else if (argv.length !== 0) throw new ClientError('usage: network-smoke.js [--env FILE|-]');
+    const opts = {};
+    for (let i = 0; i < argv.length; i += 2) {
+        if (!['--env', '--resoctl'].includes(argv[i]) || i + 1 >= argv.length) {
+            throw new ClientError('usage: network-smoke.js [--env FILE|-] [--resoctl PATH]');
+        }
+        opts[argv[i].slice(2)] = argv[i + 1];
+    }
+    const envPath = opts.env;
+    if (opts.resoctl && (!envPath || envPath === '-')) {
+        throw new ClientError('--resoctl needs --env FILE (resoctl reads the same file)');
+    }
+    // resoctl with the same network, as org ORG; its stdout parsed as JSON.
+    const resoctl = (org, args, input) => JSON.parse(execFileSync(opts.resoctl,
+        [...args, '--org', org, '--env', envPath],
+        { input, timeout: 120000, encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'] }));
     const env = await readEnv(envPath);
     const names = Object.keys(env.orgs);
     if (names.length < 3) throw new ClientError(`need 3 orgs in the env, have ${names.length}`);
@@ -118,6 +133,18 @@ async function main(argv) {
             assert.equal(typeof body.error.code, 'string');
         }],
     ];
+    if (opts.resoctl) {
+        checks.push(['c_client_reads_what_node_recorded', async () => {
+            assert.deepEqual(resoctl(names[1], ['event', 'get', state.stored.TransactionId]),
+                state.stored);
+        }], ['node_reads_what_c_client_recorded', async () => {
+            const input = newEvent(`${subject}-C`);
+            const stored = resoctl(names[2], ['event', 'record', '-'], JSON.stringify(input));
+            for (const [k, v] of Object.entries(input)) assert.equal(stored[k], v, k);
+            const got = await reader.contract.evaluateTransaction('GetEvent', stored.TransactionId);
+            assert.deepEqual(JSON.parse(utf8.decode(got)), stored);
+        }]);
+    }
 
     let passed = 0;
     let failed = 0;
