@@ -14,6 +14,7 @@
 
 #include "hlf/err.h"
 
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,9 @@
 #endif
 
 enum { EXIT_GENERATED = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Longest --out accepted: PATH_MAX minus room for org trees. */
+#define OUT_PATH_MAX (PATH_MAX - 1024)
 
 /* Longest echo of a user-supplied value in a message. */
 #define ECHO_MAX 160
@@ -100,6 +104,11 @@ opt_out(struct cli *c, const char *value, hlf_error_t *err)
     if (value[0] == '\0')
         return hlf_error_set(err, HLF_EINVAL,
                              "expected a non-empty directory path");
+    /* Leave room below it for the deepest generated path. */
+    if (strlen(value) > OUT_PATH_MAX)
+        return hlf_error_set(err, HLF_EINVAL,
+                             "expected a directory path of at most %d "
+                             "bytes", OUT_PATH_MAX);
     c->out = value;
     return HLF_OK;
 }

@@ -318,7 +318,8 @@ certs_run(char **out, char **err, char *const args[])
     return check_run(argv, NULL, out, err);
 }
 
-#define RUN(out, err, ...) certs_run(out, err, (char *const[]){__VA_ARGS__, NULL})
+#define RUN(out, err, ...)                                                   \
+    certs_run(out, err, (char *const[]){__VA_ARGS__, NULL})
 
 static const struct want_org default_orgs[] = {
     {"Orderer", "OrdererMSP", "orderer.reso.example", 1, 0, 0},
@@ -556,6 +557,20 @@ TEST_IMPL(bad_arguments)
         free(err);
         /* Bad arguments never touch the file system. */
         ASSERT_EQ(access(never, F_OK), -1);
+    }
+    /* An --out too long to hold the tree below it. */
+    {
+        char *longer = malloc(PATH_MAX);
+        char *args[] = {"generate", "--out", longer, NULL};
+
+        ASSERT_NOT_NULL(longer);
+        memset(longer, 'd', PATH_MAX - 1024 + 1);
+        longer[PATH_MAX - 1024 + 1] = '\0';
+        ASSERT_EQ(certs_run(NULL, &err, args), 2);
+        ASSERT_NOT_NULL(strstr(err, "...\": expected a directory path of "
+                                    "at most 3072 bytes" TRY));
+        free(err);
+        free(longer);
     }
     check_rmtree(dir);
     free(never);
