@@ -26,11 +26,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hlf/conn.h"
 #include "hlf/events.h"
 #include "hlf/gateway.h"
-#include "hlf/identity.h"
 
+#include "netenv.h"
 #include "resoctl.h"
 
 /* Largest event document accepted from a file or stdin. */
@@ -50,12 +49,7 @@ typedef struct {
 /* Everything one command needs to talk to the ledger; see ctx_open. */
 typedef struct {
     json_t *env;
-    hlf_identity_t *id;
-    hlf_conn_t *conn;
-    hlf_gateway_t *gw;
-    hlf_network_t *net;
-    hlf_contract_t *contract;
-    const char *chaincode;
+    reso_org_t org;
 } ctx_t;
 
 static void
@@ -210,169 +204,33 @@ read_all(FILE *fp, const char *what, char **out, size_t *len)
     return 0;
 }
 
-/* The network description: --env FILE, or `resoctl network env --json`. */
-static json_t *
-load_env(const opts_t *o)
-{
-    json_error_t jerr;
-    json_t *env;
-
-    if (o->env_file != NULL) {
-        env = json_load_file(o->env_file, 0, &jerr);
-        if (env == NULL)
-            fprintf(stderr, "resoctl: --env %s: %s (line %d)\n", o->env_file,
-                    jerr.text, jerr.line);
-        return env;
-    } else {
-        char self[4096];
-        char cmd[8192];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        FILE *p;
-        char *text = NULL;
-        size_t len = 0;
-        int st;
-
-        if (n <= 0) {
-            fprintf(stderr, "resoctl: cannot find my own executable\n");
-            return NULL;
-        }
-        self[n] = '\0';
-        /* Quote paths with single quotes; refuse ones containing quotes. */
-        if (strchr(self, '\'') != NULL ||
-            (o->run_dir != NULL && strchr(o->run_dir, '\'') != NULL)) {
-            fprintf(stderr, "resoctl: paths with ' are not supported\n");
-            return NULL;
-        }
-        if (o->run_dir != NULL)
-            snprintf(cmd, sizeof(cmd), "'%s' network env --json --run-dir "
-                     "'%s'", self, o->run_dir);
-        else
-            snprintf(cmd, sizeof(cmd), "'%s' network env --json", self);
-        p = popen(cmd, "r");
-        if (p == NULL) {
-            fprintf(stderr, "resoctl: cannot run '%s': %s\n", cmd,
-                    strerror(errno));
-            return NULL;
-        }
-        if (read_all(p, "network env", &text, &len) != 0) {
-            pclose(p);
-            return NULL;
-        }
-        st = pclose(p);
-        if (st != 0) {
-            fprintf(stderr, "resoctl: no running network found (is it up? "
-                    "try: resoctl network up%s%s)\n",
-                    o->run_dir ? " --run-dir " : "",
-                    o->run_dir ? o->run_dir : "");
-            free(text);
-            return NULL;
-        }
-        env = json_loadb(text, len, 0, &jerr);
-        free(text);
-        if (env == NULL)
-            fprintf(stderr, "resoctl: network env is not JSON: %s\n",
-                    jerr.text);
-        return env;
-    }
-}
-
-static const char *
-env_str(json_t *obj, const char *path_for_errors, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!json_is_string(v)) {
-        fprintf(stderr, "resoctl: network env lacks %s.%s\n",
-                path_for_errors, key);
-        return NULL;
-    }
-    return json_string_value(v);
-}
-
 static void
 ctx_close(ctx_t *c)
 {
-    hlf_gateway_close(c->gw);
-    hlf_conn_close(c->conn);
-    hlf_identity_unref(c->id);
+    reso_netenv_close_org(&c->org);
     json_decref(c->env);
-    memset(c, 0, sizeof(*c));
+    c->env = NULL;
 }
 
-/* Load the org's identity and open a gateway to its peer. */
+/* Load the network description and open the org's gateway. */
 static int
 ctx_open(const opts_t *o, ctx_t *c)
 {
-    hlf_error_t err;
-    hlf_conn_opts_t co;
-    hlf_gateway_opts_t go;
-    json_t *orgs, *org, *peer, *user;
-    const char *msp_id, *msp_dir, *channel, *addr, *ca, *host;
-    const char *who = strcmp(o->user, "admin") == 0 ? "admin" : "client";
+    char why[1024];
 
     memset(c, 0, sizeof(*c));
-    hlf_error_clear(&err);
-    c->env = load_env(o);
-    if (c->env == NULL)
+    if (reso_netenv_load(NULL, o->run_dir, o->env_file, &c->env, why,
+                         sizeof(why)) != 0) {
+        fprintf(stderr, "resoctl: %s\n", why);
         return RESOCTL_EXIT_PREREQ;
-    orgs = json_object_get(c->env, "orgs");
-    org = json_object_get(orgs, o->org);
-    if (!json_is_object(org)) {
-        const char *name;
-        json_t *v;
-
-        fprintf(stderr, "resoctl: --org \"%s\": no such organisation; this "
-                "network has:", o->org);
-        json_object_foreach(orgs, name, v)
-            fprintf(stderr, " %s", name);
-        fputc('\n', stderr);
-        goto usage;
     }
-    peer = json_object_get(org, "peer");
-    user = json_object_get(org, who);
-    if ((channel = env_str(c->env, "env", "channel")) == NULL ||
-        (c->chaincode = env_str(c->env, "env", "chaincode")) == NULL ||
-        (msp_id = env_str(org, o->org, "msp_id")) == NULL ||
-        (msp_dir = env_str(user, who, "msp_dir")) == NULL ||
-        (addr = env_str(peer, "peer", "address")) == NULL ||
-        (ca = env_str(peer, "peer", "tls_ca")) == NULL)
-        goto fail;
-    host = json_string_value(json_object_get(peer, "host_override"));
-
-    if (hlf_identity_load_msp(msp_dir, msp_id, &c->id, &err) != HLF_OK) {
-        fprintf(stderr, "resoctl: identity %s of %s: %s\n", who, o->org,
-                err.text);
-        goto fail;
-    }
-    memset(&co, 0, sizeof(co));
-    co.target = addr;
-    co.tls_ca_file = ca;
-    co.tls_server_name = host;
-    if (hlf_conn_new(&co, &c->conn, &err) != HLF_OK) {
-        fprintf(stderr, "resoctl: peer %s: %s\n", addr, err.text);
-        goto fail;
-    }
-    memset(&go, 0, sizeof(go));
-    go.conn = c->conn;
-    go.identity = c->id;
-    if (hlf_gateway_connect(&c->gw, &go, &err) != HLF_OK) {
-        fprintf(stderr, "resoctl: gateway: %s\n", err.text);
-        goto fail;
-    }
-    c->net = hlf_gateway_get_network(c->gw, channel);
-    c->contract = c->net ? hlf_network_get_contract(c->net, c->chaincode,
-                                                    NULL) : NULL;
-    if (c->contract == NULL) {
-        fprintf(stderr, "resoctl: out of memory\n");
-        goto fail;
+    if (reso_netenv_open_org(c->env, o->org, o->user, &c->org, why,
+                             sizeof(why)) != 0) {
+        fprintf(stderr, "resoctl: --org %s: %s\n", o->org, why);
+        ctx_close(c);
+        return RESOCTL_EXIT_FAIL;
     }
     return -1;
-usage:
-    ctx_close(c);
-    return RESOCTL_EXIT_USAGE;
-fail:
-    ctx_close(c);
-    return RESOCTL_EXIT_FAIL;
 }
 
 /* Report a failed call; chaincode rejections keep their JSON verbatim. */
@@ -445,7 +303,7 @@ cmd_record(const opts_t *o)
     hlf_error_clear(&err);
     arg.data = (uint8_t *)doc;
     arg.len = len;
-    if (hlf_contract_submit(c.contract, "RecordEvent", &arg, 1, &result,
+    if (hlf_contract_submit(c.org.contract, "RecordEvent", &arg, 1, &result,
                             &err) != HLF_OK) {
         rc = report("RecordEvent", &err);
     } else {
@@ -478,7 +336,7 @@ cmd_query(const opts_t *o, const char *fn, const char *what)
         return rc;
     hlf_error_clear(&err);
     arg = hlf_bytes_str(o->positional);
-    if (hlf_contract_evaluate(c.contract, fn, &arg, 1, &result, &err) !=
+    if (hlf_contract_evaluate(c.org.contract, fn, &arg, 1, &result, &err) !=
         HLF_OK) {
         rc = report(fn, &err);
     } else {
@@ -531,7 +389,7 @@ cmd_tail(const opts_t *o)
     memset(&eo, 0, sizeof(eo));
     eo.has_start_block = o->has_from_block;
     eo.start_block = o->from_block;
-    if (hlf_network_chaincode_events(c.net, c.chaincode, &eo, &ev, &err) !=
+    if (hlf_network_chaincode_events(c.org.net, c.org.chaincode, &eo, &ev, &err) !=
         HLF_OK) {
         rc = report("ChaincodeEvents", &err);
         ctx_close(&c);

@@ -20,23 +20,15 @@
 #include <unistd.h>
 
 #include "evl.h"
-#include "hlf/conn.h"
 #include "hlf/crypto.h"
 #include "hlf/events.h"
 #include "hlf/gateway.h"
-#include "hlf/identity.h"
+#include "netenv.h"
 #include "task.h"
 
 static const char *const ORGS[] = {"Brokerage", "Association", "MLS"};
 
-/* One organisation's open gateway. */
-typedef struct {
-    hlf_identity_t *id;
-    hlf_conn_t *conn;
-    hlf_gateway_t *gw;
-    hlf_network_t *net;
-    hlf_contract_t *cc;
-} org_t;
+typedef reso_org_t org_t;
 
 /* ------------------------------------------------------------------ */
 /* Network description                                                 */
@@ -78,21 +70,13 @@ static json_t *
 network_env(void)
 {
     char *run = fixture_value("NET_RUN_DIR");
-    const char *resoctl = getenv("RESOCTL");
-    char cmd[8192];
-    json_error_t jerr;
+    char why[1024];
     json_t *env;
-    FILE *p;
 
-    ASSERT_NOT_NULL(resoctl);
-    snprintf(cmd, sizeof(cmd), "'%s' network env --json --run-dir '%s'",
-             resoctl, run);
-    p = popen(cmd, "r");
-    ASSERT_NOT_NULL(p);
-    env = json_loadf(p, 0, &jerr);
-    ASSERT_EQ(pclose(p), 0);
-    if (env == NULL)
-        TEST__FAIL("env JSON: %s", jerr.text);
+    ASSERT_NOT_NULL(getenv("RESOCTL"));
+    if (reso_netenv_load(getenv("RESOCTL"), run, NULL, &env, why,
+                         sizeof(why)) != 0)
+        TEST__FAIL("network env: %s", why);
     free(run);
     return env;
 }
@@ -110,41 +94,16 @@ jstr(json_t *obj, const char *key)
 static void
 org_open(json_t *env, const char *name, org_t *o)
 {
-    json_t *org = json_object_get(json_object_get(env, "orgs"), name);
-    json_t *peer = json_object_get(org, "peer");
-    hlf_conn_opts_t co;
-    hlf_gateway_opts_t go;
-    hlf_error_t err;
+    char why[1024];
 
-    ASSERT_NOT_NULL(org);
-    memset(o, 0, sizeof(*o));
-    hlf_error_clear(&err);
-    if (hlf_identity_load_msp(jstr(json_object_get(org, "client"),
-                                   "msp_dir"),
-                              jstr(org, "msp_id"), &o->id, &err) != HLF_OK)
-        TEST__FAIL("identity %s: %s", name, err.text);
-    memset(&co, 0, sizeof(co));
-    co.target = jstr(peer, "address");
-    co.tls_ca_file = jstr(peer, "tls_ca");
-    co.tls_server_name = jstr(peer, "host_override");
-    if (hlf_conn_new(&co, &o->conn, &err) != HLF_OK)
-        TEST__FAIL("conn %s: %s", name, err.text);
-    memset(&go, 0, sizeof(go));
-    go.conn = o->conn;
-    go.identity = o->id;
-    ASSERT_EQ(hlf_gateway_connect(&o->gw, &go, &err), HLF_OK);
-    o->net = hlf_gateway_get_network(o->gw, jstr(env, "channel"));
-    ASSERT_NOT_NULL(o->net);
-    o->cc = hlf_network_get_contract(o->net, jstr(env, "chaincode"), NULL);
-    ASSERT_NOT_NULL(o->cc);
+    if (reso_netenv_open_org(env, name, "client", o, why, sizeof(why)) != 0)
+        TEST__FAIL("open %s: %s", name, why);
 }
 
 static void
 org_close(org_t *o)
 {
-    hlf_gateway_close(o->gw);
-    hlf_conn_close(o->conn);
-    hlf_identity_unref(o->id);
+    reso_netenv_close_org(o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -187,7 +146,7 @@ record(org_t *o, const char *doc, char txid[65], uint64_t *block)
     json_t *ev;
 
     hlf_error_clear(&err);
-    if (hlf_contract_submit(o->cc, "RecordEvent", &arg, 1, &res, &err) !=
+    if (hlf_contract_submit(o->contract, "RecordEvent", &arg, 1, &res, &err) !=
         HLF_OK)
         TEST__FAIL("RecordEvent: %s | %s", err.text, err.chaincode_message);
     ASSERT_EQ(err.tx_validation_code, 0);
@@ -209,7 +168,7 @@ evaluate(org_t *o, const char *fn, const char *arg_s)
     json_t *v;
 
     hlf_error_clear(&err);
-    if (hlf_contract_evaluate(o->cc, fn, &arg, 1, &res, &err) != HLF_OK)
+    if (hlf_contract_evaluate(o->contract, fn, &arg, 1, &res, &err) != HLF_OK)
         TEST__FAIL("%s(%s): %s | %s", fn, arg_s, err.text,
                    err.chaincode_message);
     v = json_loadb((const char *)res.data, res.len, 0, NULL);
@@ -235,7 +194,7 @@ get_event_eventually(org_t *o, const char *id)
         json_t *v;
 
         hlf_error_clear(&err);
-        if (hlf_contract_evaluate(o->cc, "GetEvent", &arg, 1, &res, &err) ==
+        if (hlf_contract_evaluate(o->contract, "GetEvent", &arg, 1, &res, &err) ==
             HLF_OK) {
             v = json_loadb((const char *)res.data, res.len, 0, NULL);
             ASSERT_NOT_NULL(v);
@@ -366,7 +325,7 @@ record_worker(void *arg)
         json_t *ev;
 
         hlf_error_clear(&err);
-        if (hlf_contract_submit(w->org->cc, "RecordEvent", &a, 1, &res,
+        if (hlf_contract_submit(w->org->contract, "RecordEvent", &a, 1, &res,
                                 &err) != HLF_OK) {
             fprintf(stderr, "record %d: %s\n", i, err.text);
             w->failures++;
@@ -475,7 +434,7 @@ expect_reject(org_t *o, const char *fn, const char *doc, int status,
     int rc;
 
     hlf_error_clear(&err);
-    rc = hlf_contract_submit(o->cc, fn, &arg, 1, &res, &err);
+    rc = hlf_contract_submit(o->contract, fn, &arg, 1, &res, &err);
     ASSERT_EQ(rc, HLF_ECHAINCODE);
     ASSERT_EQ(err.chaincode_status, status);
     msg = json_loads(err.chaincode_message, 0, NULL);
@@ -491,7 +450,7 @@ expect_reject(org_t *o, const char *fn, const char *doc, int status,
     ASSERT(strlen(jstr(e, "message")) > 10);
     /* The same rejection through Evaluate (no endorsement, no ordering). */
     hlf_error_clear(&err);
-    rc = hlf_contract_evaluate(o->cc, fn, &arg, 1, &res, &err);
+    rc = hlf_contract_evaluate(o->contract, fn, &arg, 1, &res, &err);
     ASSERT_EQ(rc, HLF_ECHAINCODE);
     ASSERT_EQ(err.chaincode_status, status);
     json_decref(msg);
@@ -566,7 +525,7 @@ TEST_IMPL(invalid_events_rejected_with_code_and_field)
         hlf_error_t err;
 
         hlf_error_clear(&err);
-        ASSERT_EQ(hlf_contract_evaluate(o.cc, "GetEvent", &arg, 1, &res,
+        ASSERT_EQ(hlf_contract_evaluate(o.contract, "GetEvent", &arg, 1, &res,
                                         &err),
                   HLF_ECHAINCODE);
         ASSERT_EQ(err.chaincode_status, 404);
