@@ -109,6 +109,14 @@ evl_utf8_cut(const char *s, size_t len, size_t max)
     return i;
 }
 
+void
+evl_echo(const char *s, size_t len, char *buf, size_t n)
+{
+    size_t k = evl_utf8_cut(s, len, EVL_ECHO_SIZE - 4);
+
+    snprintf(buf, n, "%.*s%s", (int)k, s, k < len ? "..." : "");
+}
+
 size_t
 evl_append(char *buf, size_t n, size_t used, const char *sep,
            const char *item)

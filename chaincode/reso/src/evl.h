@@ -18,6 +18,8 @@
 #ifndef EVL_H
 #define EVL_H
 
+#include "hlf/err.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +95,15 @@ int evl_reject(evl_reject_t *rej, evl_code_t code, const char *field,
  * on allocation failure.
  */
 char *evl_reject_json(const evl_reject_t *rej);
+
+/* Size of a buffer for evl_echo: 64 bytes of user text + "..." + NUL. */
+#define EVL_ECHO_SIZE 68
+
+/*
+ * User text s[0..len) for a message: at most 64 bytes, cut on a UTF-8
+ * character boundary, "..." appended when cut; into buf (size n).
+ */
+void evl_echo(const char *s, size_t len, char *buf, size_t n);
 
 /*
  * Largest prefix length <= max of s[0..len) that does not end inside a
@@ -232,6 +243,19 @@ void evl_ident_describe(unsigned mask, char *buf, size_t n);
  */
 int evl_validate_record(const char *buf, size_t len, const evl_profile_t *p,
                         json_t **out, evl_reject_t *rej);
+
+/*
+ * The identifier check of field f alone (step 7 for one field): HLF_OK
+ * when f has no identifier syntax or s[0..len) matches one of its
+ * syntaxes (and, for EventSubject, can be a key attribute); otherwise
+ * HLF_EINVAL with an INVALID_IDENTIFIER rejection. The length and UTF-8
+ * checks of step 5 are the caller's.
+ */
+int evl_check_identifier(const evl_field_t *f, const char *s, size_t len,
+                         evl_reject_t *rej);
+
+/* The row of the field table called name, or NULL. */
+const evl_field_t *evl_field_find(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Ledger-assigned values (uuid.c, imfdate.c)                          */

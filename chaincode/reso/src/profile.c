@@ -82,6 +82,17 @@ evl_lookup_name(evl_lookup_t lk)
     return lookup_names[lk];
 }
 
+const evl_field_t *
+evl_field_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < EVL_FIELD_COUNT; i++)
+        if (strcmp(evl_fields[i].name, name) == 0)
+            return &evl_fields[i];
+    return NULL;
+}
+
 const evl_profile_t *
 evl_profile_find(const char *id)
 {

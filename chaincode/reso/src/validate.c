@@ -26,18 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* How much of a user value is echoed back in a message. */
-#define ECHO_MAX 64
-
-/* The user value as message text: cut to ECHO_MAX bytes, "..." if cut. */
-static void
-echo(const char *s, size_t len, char *buf, size_t n)
-{
-    size_t k = evl_utf8_cut(s, len, ECHO_MAX);
-
-    snprintf(buf, n, "%.*s%s", (int)k, s, k < len ? "..." : "");
-}
-
 /* Join the names of the application-supplied fields with ", ". */
 static void
 supplied_names(char *buf, size_t n)
@@ -88,13 +76,9 @@ json_kind(const json_t *v)
 static int
 is_supplied(const char *key)
 {
-    size_t i;
+    const evl_field_t *f = evl_field_find(key);
 
-    for (i = 0; i < EVL_FIELD_COUNT; i++)
-        if (evl_fields[i].kind == EVL_FIELD_SUPPLIED &&
-            strcmp(evl_fields[i].name, key) == 0)
-            return 1;
-    return 0;
+    return f != NULL && f->kind == EVL_FIELD_SUPPLIED;
 }
 
 static int
@@ -149,9 +133,9 @@ check_fields(json_t *obj, evl_reject_t *rej)
     supplied_names(names, sizeof(names));
     json_object_foreach(obj, key, v) {
         if (!is_supplied(key)) {
-            char shown[ECHO_MAX + 4];
+            char shown[EVL_ECHO_SIZE];
 
-            echo(key, strlen(key), shown, sizeof(shown));
+            evl_echo(key, strlen(key), shown, sizeof(shown));
             return evl_reject(rej, EVL_UNKNOWN_FIELD, key, (size_t)-1,
                               "unknown field '%s'; an event has exactly "
                               "these fields: %s",
@@ -225,7 +209,7 @@ near_miss(const evl_profile_t *p, evl_lookup_t lk, const char *s,
 static int
 check_lookups(json_t *obj, const evl_profile_t *p, evl_reject_t *rej)
 {
-    char allowed[512], shown[ECHO_MAX + 4], hint[128];
+    char allowed[512], shown[EVL_ECHO_SIZE], hint[128];
     size_t i, used, len;
     const char *name, *s;
     const char *const *v;
@@ -252,7 +236,7 @@ check_lookups(json_t *obj, const evl_profile_t *p, evl_reject_t *rej)
                      " (did you mean '%s'? values match exactly, "
                      "case-sensitive)",
                      p->values[lk][near]);
-        echo(s, len, shown, sizeof(shown));
+        evl_echo(s, len, shown, sizeof(shown));
         return evl_reject(rej, EVL_INVALID_LOOKUP, name, (size_t)-1,
                           "'%s' is not in the %s list of lookup profile %s%s; "
                           "allowed: %s",
@@ -273,39 +257,51 @@ has_max_rune(const char *s, size_t len)
     return 0;
 }
 
+int
+evl_check_identifier(const evl_field_t *f, const char *s, size_t len,
+                     evl_reject_t *rej)
+{
+    char shown[EVL_ECHO_SIZE], why[192], allowed[512];
+
+    if (f->ident == 0)
+        return HLF_OK;
+    if (!evl_ident_match_any(f->ident, s, len)) {
+        evl_echo(s, len, shown, sizeof(shown));
+        evl_ident_explain(f->ident, s, len, why, sizeof(why));
+        evl_ident_describe(f->ident, allowed, sizeof(allowed));
+        return evl_reject(rej, EVL_INVALID_IDENTIFIER, f->name, (size_t)-1,
+                          "%s '%s' is not a valid identifier: %s; allowed: "
+                          "%s",
+                          f->name, shown, why, allowed);
+    }
+    /*
+     * EventSubject becomes a composite-key attribute, and Fabric refuses
+     * U+10FFFF there (it is the range-end marker). Only a URN's NSS can
+     * carry it, so this is an identifier error.
+     */
+    if (strcmp(f->name, "EventSubject") == 0 && has_max_rune(s, len))
+        return evl_reject(rej, EVL_INVALID_IDENTIFIER, f->name, (size_t)-1,
+                          "%s contains U+10FFFF, which cannot be part of a "
+                          "ledger key",
+                          f->name);
+    return HLF_OK;
+}
+
 static int
 check_identifiers(json_t *obj, evl_reject_t *rej)
 {
-    char shown[ECHO_MAX + 4], why[192], allowed[512];
-    const char *name, *s;
-    size_t i, len;
+    json_t *v;
+    size_t i;
+    int rc;
 
     for (i = 0; i < EVL_FIELD_COUNT; i++) {
         if (evl_fields[i].ident == 0)
             continue;
-        name = evl_fields[i].name;
-        s = json_string_value(json_object_get(obj, name));
-        len = json_string_length(json_object_get(obj, name));
-        echo(s, len, shown, sizeof(shown));
-        if (!evl_ident_match_any(evl_fields[i].ident, s, len)) {
-            evl_ident_explain(evl_fields[i].ident, s, len, why, sizeof(why));
-            evl_ident_describe(evl_fields[i].ident, allowed,
-                               sizeof(allowed));
-            return evl_reject(rej, EVL_INVALID_IDENTIFIER, name, (size_t)-1,
-                              "%s '%s' is not a valid identifier: %s; "
-                              "allowed: %s",
-                              name, shown, why, allowed);
-        }
-        /*
-         * EventSubject becomes a composite-key attribute, and Fabric
-         * refuses U+10FFFF there (it is the range-end marker). Only a
-         * URN's NSS can carry it, so this is an identifier error.
-         */
-        if (strcmp(name, "EventSubject") == 0 && has_max_rune(s, len))
-            return evl_reject(rej, EVL_INVALID_IDENTIFIER, name, (size_t)-1,
-                              "%s contains U+10FFFF, which cannot be part "
-                              "of a ledger key",
-                              name);
+        v = json_object_get(obj, evl_fields[i].name);
+        rc = evl_check_identifier(&evl_fields[i], json_string_value(v),
+                                  json_string_length(v), rej);
+        if (rc != HLF_OK)
+            return rc;
     }
     return HLF_OK;
 }

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reso event-ledger contract on the C shim: function dispatch and the
+ * three transaction functions RecordEvent, GetEvent and GetSubjectHistory.
+ * Every answer is either the result JSON (status 200) or the error body of
+ * evl_reject_json() with the code's status (400, 404 or 500); see
+ * docs/event-model.md for the full contract.
+ *
+ * THREAD SAFETY: evl_invoke may run concurrently for different
+ * transactions; it keeps no state outside the stub and the immutable
+ * profile tables.
+ */
+#ifndef EVL_CONTRACT_H
+#define EVL_CONTRACT_H
+
+#include "evl.h"
+
+#include "hlf/shim.h"
+
+/* Name of the chaincode event RecordEvent emits (payload: the event). */
+#define EVL_EVENT_NAME "RecordEvent"
+
+/*
+ * The invoke callback of hlf_chaincode_t. ud is the active lookup profile
+ * (const evl_profile_t *, borrowed for the server's lifetime); NULL means
+ * EVL_DEFAULT_PROFILE. Dispatches on args[0]; unknown names answer
+ * UNKNOWN_FUNCTION and a wrong argument count INVALID_ARGUMENTS. The
+ * response's message and payload live in the transaction arena.
+ */
+hlf_response_t evl_invoke(hlf_stub_t *stub, void *ud);
+
+/* ------------------------------------------------------------------ */
+/* Cross-file internals of the contract                               */
+/* ------------------------------------------------------------------ */
+
+/* RecordEvent(eventJSON): validate, stamp, store, index, emit. */
+hlf_response_t evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
+                                   const uint8_t *arg, size_t len);
+
+/* GetEvent(TransactionId): the stored event or EVENT_NOT_FOUND. */
+hlf_response_t evl_tx_get_event(hlf_stub_t *stub, const uint8_t *arg,
+                                size_t len);
+
+/* GetSubjectHistory(EventSubject): JSON array in chronological order. */
+hlf_response_t evl_tx_get_subject_history(hlf_stub_t *stub,
+                                          const uint8_t *arg, size_t len);
+
+/*
+ * Response helpers. The JSON (borrowed) is copied into the transaction
+ * arena; on arena exhaustion they degrade to a static 500 response.
+ */
+hlf_response_t evl_respond_ok(hlf_stub_t *stub, const char *json,
+                              size_t len);
+hlf_response_t evl_respond_reject(hlf_stub_t *stub, const evl_reject_t *rej);
+
+/*
+ * A 500 INTERNAL answer saying what failed (a printf-style phrase) and,
+ * when the failing call was a stub call, the shim's last error text.
+ */
+hlf_response_t evl_respond_internal(hlf_stub_t *stub, int rc,
+                                    const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* EVL_CONTRACT_H */
