@@ -48,12 +48,13 @@ hlf_network_chaincode_events(hlf_network_t *net, const char *chaincode,
     int rc;
 
     hlf__op_begin(err, NULL);
+    if (out != NULL)
+        *out = NULL;
     if (net == NULL || chaincode == NULL || chaincode[0] == '\0' ||
         out == NULL)
         return hlf_error_set(err, HLF_EINVAL,
                              "chaincode events: network, chaincode and "
                              "output are required");
-    *out = NULL;
     gw = net->gw;
     if (opts != NULL && opts->has_start_block) {
         spec.number = opts->start_block;

@@ -139,10 +139,11 @@ hlf_gateway_connect(hlf_gateway_t **gw, const hlf_gateway_opts_t *o,
 {
     hlf_gateway_t *g;
 
+    if (gw != NULL)
+        *gw = NULL;
     if (gw == NULL || o == NULL || o->conn == NULL || o->identity == NULL)
         return hlf_error_set(err, HLF_EINVAL,
                              "gateway: connection and identity required");
-    *gw = NULL;
     if (o->evaluate_timeout_ms < 0 || o->endorse_timeout_ms < 0 ||
         o->submit_timeout_ms < 0 || o->commit_status_timeout_ms < 0)
         return hlf_error_set(err, HLF_EINVAL, "gateway: negative timeout");
@@ -340,11 +341,12 @@ hlf_contract_new_proposal(hlf_contract_t *c, const char *fn,
     int rc;
 
     hlf__op_begin(err, NULL);
+    if (out != NULL)
+        *out = NULL;
     if (c == NULL || out == NULL || fn == NULL || fn[0] == '\0')
         return hlf_error_set(err, HLF_EINVAL,
                              "proposal: contract, transaction name and "
                              "output are required");
-    *out = NULL;
     memset(&in, 0, sizeof(in));
     in.channel = c->net->name;
     in.chaincode = c->chaincode;
@@ -525,10 +527,11 @@ hlf_proposal_endorse(hlf_proposal_t *p, hlf_transaction_t **out,
     size_t len = 0;
     int rc;
 
+    if (out != NULL)
+        *out = NULL;
     if (p == NULL || out == NULL)
         return hlf_error_set(err, HLF_EINVAL, "endorse: NULL argument");
     hlf__op_begin(err, p->sp.tx_id);
-    *out = NULL;
     gw = p->contract->net->gw;
     sp = signed_proposal(p);
     req.transaction_id = p->sp.tx_id;
@@ -655,6 +658,8 @@ int
 hlf_network_new_commit(hlf_network_t *net, const char *tx_id,
                        hlf_commit_t **out, hlf_error_t *err)
 {
+    if (out != NULL)
+        *out = NULL;
     if (net == NULL || out == NULL || tx_id == NULL ||
         strlen(tx_id) != HLF_TXID_LEN)
         return hlf_error_set(err, HLF_EINVAL,

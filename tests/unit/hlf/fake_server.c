@@ -175,12 +175,18 @@ handle(fake_server_t *fs, grpc_call *call, const grpc_call_details *det)
     op.op = GRPC_OP_RECV_MESSAGE;
     op.data.recv_message.recv_message = &req;
     batch(fs, call, &op, 1, TAG_RECV);
-    if (req != NULL) {
-        ASSERT(grpc_byte_buffer_reader_init(&rd, req));
-        body = grpc_byte_buffer_reader_readall(&rd);
-        grpc_byte_buffer_reader_destroy(&rd);
-        grpc_byte_buffer_destroy(req);
+    if (req == NULL) {
+        /* The client cancelled before its request arrived: nothing to
+         * answer, and nothing the handler should judge. */
+        memset(&r, 0, sizeof(r));
+        r.status = GRPC_STATUS_CANCELLED;
+        send_status(fs, call, &r, 1);
+        return;
     }
+    ASSERT(grpc_byte_buffer_reader_init(&rd, req));
+    body = grpc_byte_buffer_reader_readall(&rd);
+    grpc_byte_buffer_reader_destroy(&rd);
+    grpc_byte_buffer_destroy(req);
     mlen = GRPC_SLICE_LENGTH(det->method);
     if (mlen >= sizeof(method))
         mlen = sizeof(method) - 1;

@@ -5,9 +5,7 @@
  * many threads on one connection, server streams with end/error/cancel,
  * connection options, and TLS / mutual TLS with a server-name override.
  */
-#include "fake_server.h"
-#include "gateway/gateway.pb-c.h"
-#include "google/rpc/status.pb-c.h"
+#include "fake_gateway.h"
 #include "hlf/conn.h"
 #include "hlf/mem.h"
 #include "rpc.h"
@@ -62,39 +60,15 @@ echo_handler(void *ud, const char *method, const uint8_t *req, size_t len,
         r->delay_ms = 2000;
 }
 
-static uint8_t *
-pack_status(int code, const char *msg, const char *msp, const char *addr,
-            const char *detail, size_t *len)
-{
-    Gateway__ErrorDetail d = GATEWAY__ERROR_DETAIL__INIT;
-    Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-    Google__Protobuf__Any *anys[1] = {&any};
-    Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
-    uint8_t *dbuf, *out;
-
-    d.msp_id = (char *)msp;
-    d.address = (char *)addr;
-    d.message = (char *)detail;
-    dbuf = malloc(gateway__error_detail__get_packed_size(&d));
-    any.type_url = "type.googleapis.com/gateway.ErrorDetail";
-    any.value.data = dbuf;
-    any.value.len = gateway__error_detail__pack(&d, dbuf);
-    st.code = code;
-    st.message = (char *)msg;
-    st.n_details = 1;
-    st.details = anys;
-    out = malloc(google__rpc__status__get_packed_size(&st));
-    *len = google__rpc__status__pack(&st, out);
-    free(dbuf);
-    return out;
-}
-
 static void
 status_handler(void *ud, const char *method, const uint8_t *req, size_t len,
                fake_reply_t *r)
 {
     static const char msg[] =
         "failed to endorse transaction, see attached details for more info";
+    static const fg_detail_t d = {"BrokerageMSP",
+                                  "peer0.brokerage.reso.example:7051",
+                                  "chaincode response 400, {\"error\":{}}"};
 
     (void)ud;
     (void)method;
@@ -102,10 +76,7 @@ status_handler(void *ud, const char *method, const uint8_t *req, size_t len,
     (void)len;
     r->status = 10; /* Aborted */
     r->message = strdup(msg);
-    r->details = pack_status(10, msg, "BrokerageMSP",
-                             "peer0.brokerage.reso.example:7051",
-                             "chaincode response 400, {\"error\":{}}",
-                             &r->details_len);
+    r->details = fg_status(10, msg, &d, 1, 0, &r->details_len);
 }
 
 /* Streams: "/t.S/Three" sends a,b,c then OK; "/t.S/Denied" sends x then

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -227,6 +228,31 @@ tu_verify(EVP_PKEY *key, const void *msg, size_t len, const uint8_t *sig,
     ok = EVP_DigestVerify(ctx, sig, siglen, msg, len);
     EVP_MD_CTX_free(ctx);
     return ok == 1;
+}
+
+int
+tu_is_low_s(const uint8_t *der, size_t len)
+{
+    static const char half_hex[] =
+        "7FFFFFFF800000007FFFFFFFFFFFFFFFDE737D56D38BCF4279DCE5617E3192A8";
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
+    unsigned char *re = NULL;
+    BIGNUM *half = NULL;
+    const BIGNUM *s;
+    int ok;
+
+    if (sig == NULL)
+        return 0;
+    ok = p == der + len && i2d_ECDSA_SIG(sig, &re) == (int)len &&
+         memcmp(re, der, len) == 0;
+    OPENSSL_free(re);
+    ASSERT(BN_hex2bn(&half, half_hex) > 0);
+    ECDSA_SIG_get0(sig, NULL, &s);
+    ok = ok && BN_cmp(s, half) <= 0;
+    BN_free(half);
+    ECDSA_SIG_free(sig);
+    return ok;
 }
 
 void

@@ -48,6 +48,12 @@ int tu_verify(EVP_PKEY *key, const void *msg, size_t len, const uint8_t *sig,
               size_t siglen);
 
 /*
+ * 1 if the DER signature is strict DER and s <= n/2 for P-256, decided
+ * with OpenSSL alone (independently of hlf_ecdsa_is_low_s).
+ */
+int tu_is_low_s(const uint8_t *der, size_t len);
+
+/*
  * An MSP-style identity written to disk under a new temp dir:
  * dir/msp/signcerts/<cn>-cert.pem (self-signed P-256) and
  * dir/msp/keystore/priv_sk (PKCS#8). tu_msp_free removes dir and frees.

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for hlf/src/crypto.c: the low-S rule on hand-made signatures
+ * (boundaries, forced high-S, malformed DER) and memory wiping. The
+ * 5000-signature check through real keys is in identity.c.
+ */
+#include "hlf/crypto.h"
+#include "hlf/err.h"
+#include "task.h"
+#include "testutil.h"
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+
+static const char order_hex[] =
+    "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
+static const char half_hex[] =
+    "7FFFFFFF800000007FFFFFFFFFFFFFFFDE737D56D38BCF4279DCE5617E3192A8";
+
+static BIGNUM *
+bn(const char *hex)
+{
+    BIGNUM *b = NULL;
+
+    ASSERT(BN_hex2bn(&b, hex) > 0);
+    return b;
+}
+
+/* DER of (r, s) with r = r_hex and s = s_bn (which is consumed). */
+static size_t
+der_sig(const char *r_hex, BIGNUM *s, uint8_t *out)
+{
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    unsigned char *p = out;
+    int n;
+
+    ASSERT_EQ(ECDSA_SIG_set0(sig, bn(r_hex), s), 1);
+    n = i2d_ECDSA_SIG(sig, &p);
+    ASSERT(n > 0 && n <= HLF_ECDSA_P256_DER_MAX);
+    ECDSA_SIG_free(sig);
+    return (size_t)n;
+}
+
+/* s of a DER signature, as upper-case hex (caller frees). */
+static char *
+s_hex(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)len);
+    const BIGNUM *s;
+    char *h;
+
+    ASSERT_NOT_NULL(sig);
+    ECDSA_SIG_get0(sig, NULL, &s);
+    h = BN_bn2hex(s);
+    ECDSA_SIG_free(sig);
+    return h;
+}
+
+TEST_IMPL(low_s_boundaries)
+{
+    uint8_t der[HLF_ECDSA_P256_DER_MAX], out[HLF_ECDSA_P256_DER_MAX];
+    BIGNUM *s;
+    size_t len, outlen = 0;
+    char *h;
+
+    /* The published n/2 really is n >> 1. */
+    s = bn(order_hex);
+    ASSERT_EQ(BN_rshift1(s, s), 1);
+    h = BN_bn2hex(s);
+    ASSERT_STR_EQ(h, half_hex);
+    OPENSSL_free(h);
+    BN_free(s);
+
+    /* s == n/2 is low and left alone. */
+    len = der_sig("01", bn(half_hex), der);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(der, len), 1);
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len, out, &outlen), HLF_OK);
+    ASSERT_EQ(outlen, len);
+    ASSERT_MEM_EQ(out, der, len);
+
+    /* s == n/2 + 1 is high; n - s is exactly n/2 (n is odd). */
+    s = bn(half_hex);
+    ASSERT_EQ(BN_add_word(s, 1), 1);
+    len = der_sig("01", s, der);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(der, len), 0);
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len, out, &outlen), HLF_OK);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(out, outlen), 1);
+    h = s_hex(out, outlen);
+    ASSERT_STR_EQ(h, half_hex);
+    OPENSSL_free(h);
+
+    /* s == n - 1 becomes 1. */
+    s = bn(order_hex);
+    ASSERT_EQ(BN_sub_word(s, 1), 1);
+    len = der_sig("05", s, der);
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len, out, &outlen), HLF_OK);
+    h = s_hex(out, outlen);
+    ASSERT_STR_EQ(h, "01");
+    OPENSSL_free(h);
+}
+
+TEST_IMPL(low_s_forced_high_signature)
+{
+    EVP_PKEY *key = tu_keygen(NULL);
+    static const char msg[] = "forced high-S";
+    uint8_t raw[HLF_ECDSA_P256_DER_MAX], hi[HLF_ECDSA_P256_DER_MAX],
+        lo[HLF_ECDSA_P256_DER_MAX], out[HLF_ECDSA_P256_DER_MAX];
+    size_t rawlen = sizeof(raw), hilen, lolen, outlen;
+    const unsigned char *p;
+    const BIGNUM *r, *s;
+    BIGNUM *n = bn(order_hex), *half = bn(half_hex), *s_lo, *s_hi;
+    ECDSA_SIG *sig;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    char *rh;
+
+    /* A real signature, then both of its S forms built by hand. */
+    ASSERT_EQ(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key), 1);
+    ASSERT_EQ(EVP_DigestSign(ctx, raw, &rawlen, (const uint8_t *)msg,
+                             strlen(msg)),
+              1);
+    EVP_MD_CTX_free(ctx);
+    p = raw;
+    sig = d2i_ECDSA_SIG(NULL, &p, (long)rawlen);
+    ASSERT_NOT_NULL(sig);
+    ECDSA_SIG_get0(sig, &r, &s);
+    s_lo = BN_dup(s);
+    if (BN_cmp(s_lo, half) > 0)
+        ASSERT_EQ(BN_sub(s_lo, n, s), 1);
+    s_hi = BN_new();
+    ASSERT_EQ(BN_sub(s_hi, n, s_lo), 1);
+    rh = BN_bn2hex(r);
+    lolen = der_sig(rh, s_lo, lo);
+    hilen = der_sig(rh, s_hi, hi);
+    OPENSSL_free(rh);
+    ECDSA_SIG_free(sig);
+
+    /* OpenSSL accepts both; Fabric would reject the high one. */
+    ASSERT_EQ(tu_verify(key, msg, strlen(msg), lo, lolen), 1);
+    ASSERT_EQ(tu_verify(key, msg, strlen(msg), hi, hilen), 1);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(hi, hilen), 0);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(lo, lolen), 1);
+
+    ASSERT_EQ(hlf_ecdsa_low_s(hi, hilen, out, &outlen), HLF_OK);
+    ASSERT_EQ(outlen, lolen);
+    ASSERT_MEM_EQ(out, lo, lolen);
+    ASSERT_EQ(tu_verify(key, msg, strlen(msg), out, outlen), 1);
+    ASSERT_EQ(hlf_ecdsa_low_s(lo, lolen, out, &outlen), HLF_OK);
+    ASSERT_EQ(outlen, lolen);
+    ASSERT_MEM_EQ(out, lo, lolen);
+    BN_free(n);
+    BN_free(half);
+    EVP_PKEY_free(key);
+}
+
+TEST_IMPL(low_s_rejects_malformed)
+{
+    uint8_t der[HLF_ECDSA_P256_DER_MAX + 2], out[HLF_ECDSA_P256_DER_MAX];
+    static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01};
+    size_t len, outlen = 0;
+
+    ASSERT_EQ(hlf_ecdsa_low_s(NULL, 0, out, &outlen), HLF_EINVAL);
+    ASSERT_EQ(hlf_ecdsa_low_s(junk, sizeof(junk), out, &outlen),
+              HLF_EINVAL);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(junk, sizeof(junk)), HLF_EINVAL);
+    /* Trailing garbage after a valid SEQUENCE. */
+    len = der_sig("01", bn("02"), der);
+    der[len] = 0;
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len + 1, out, &outlen), HLF_EINVAL);
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len, out, &outlen), HLF_OK);
+    /* s = 0, s = n and r = n are not signatures. */
+    len = der_sig("01", BN_new(), der);
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len, out, &outlen), HLF_EINVAL);
+    len = der_sig("01", bn(order_hex), der);
+    ASSERT_EQ(hlf_ecdsa_low_s(der, len, out, &outlen), HLF_EINVAL);
+    len = der_sig(order_hex, bn("01"), der);
+    ASSERT_EQ(hlf_ecdsa_is_low_s(der, len), HLF_EINVAL);
+}
+
+TEST_IMPL(wipe_and_hex)
+{
+    uint8_t buf[5] = {1, 2, 3, 0xab, 0xff};
+    char hex[11];
+
+    hlf_hex_encode(buf, sizeof(buf), hex);
+    ASSERT_STR_EQ(hex, "010203abff");
+    hlf_wipe(buf, sizeof(buf));
+    ASSERT_MEM_EQ(buf, "\0\0\0\0\0", 5);
+    hlf_wipe(NULL, 4); /* tolerated */
+}
+
+static const test_entry_t tests[] = {
+    TEST_ENTRY(low_s_boundaries),
+    TEST_ENTRY(low_s_forced_high_signature),
+    TEST_ENTRY(low_s_rejects_malformed),
+    TEST_ENTRY(wipe_and_hex),
+};
+
+TEST_MAIN(tests)
