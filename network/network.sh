@@ -240,7 +240,7 @@ cmd_up() {
     deploy_chaincode
     step_readiness
     state_set RESO_NET_READY 1
-    say "network is up"
+    say "network is up (${SECONDS}s)"
     print_summary
 }
 

@@ -184,7 +184,7 @@ step_crypto() {
     fi
     local force=()
     [ -d "$CRYPTO" ] && force=(--force)
-    say "crypto: reso-certs generate --out $CRYPTO ${force[*]}"
+    say "crypto: reso-certs generate --out $CRYPTO${force[*]:+ ${force[*]}}"
     cli_run "$CERTS_BIN" generate --out "$CRYPTO" "${force[@]}" ||
         die "$EXIT_FAIL" "reso-certs generate failed:"$'\n'"$CLI_OUT"
 }
