@@ -64,7 +64,7 @@ stop:
 	@$(BUILD)/cli/resoctl network down --run-dir $(RUN_DIR)
 
 bench: setup build
-	bench/run.sh
+	bench/run.sh --build $(BUILD) | tee $(BUILD)/bench-report.md
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
