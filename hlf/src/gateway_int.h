@@ -46,9 +46,10 @@ struct hlf_contract_s {
 void hlf__op_begin(hlf_error_t *err, const char *tx_id);
 
 /*
- * Sign the serialized msg and wrap it as {request=1, signature=2}, the shape
- * of SignedCommitStatusRequest and SignedChaincodeEventsRequest: the
- * result is packed with desc-free wire encoding into *out (new).
+ * Serialize msg, sign those bytes with id and pack {request=1: bytes,
+ * signature=2: DER signature} into *out (new, *len bytes). That is the wire
+ * form of both SignedCommitStatusRequest and SignedChaincodeEventsRequest.
+ * HLF_OK, HLF_ENOMEM or HLF_ECRYPTO (err filled).
  */
 int hlf__sign_request(const hlf_identity_t *id, const ProtobufCMessage *msg,
                       uint8_t **out, size_t *len, hlf_error_t *err);

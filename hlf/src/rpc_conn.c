@@ -7,11 +7,14 @@
  */
 #include "rpc_int.h"
 #include "file.h"
+#include "hlf/log.h"
 #include "hlf/mem.h"
 
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
+#include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <string.h>
 
 /* A PEM file of CA certificates or a client certificate. */
@@ -22,6 +25,33 @@
  */
 #define MAX_RECONNECT_BACKOFF_MS 10000
 #define KEEPALIVE_TIMEOUT_MS 20000
+
+/*
+ * grpc-core's own log lines (connection failures, TLS handshake errors) go
+ * through hlf_log like everything else, as component "grpc", so every
+ * binary has one log format.
+ */
+static void
+grpc_to_hlf_log(gpr_log_func_args *a)
+{
+    const char *file = strrchr(a->file, '/');
+    hlf_log_level_t level = HLF_LOG_DEBUG;
+
+    if (a->severity == GPR_LOG_SEVERITY_ERROR)
+        level = HLF_LOG_ERROR;
+    else if (a->severity == GPR_LOG_SEVERITY_INFO)
+        level = HLF_LOG_INFO;
+    hlf_log(level, "grpc", "%s (%s:%d)", a->message,
+            file != NULL ? file + 1 : a->file, a->line);
+}
+
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static void
+install_log(void)
+{
+    gpr_set_log_function(grpc_to_hlf_log);
+}
 
 static int
 check_opts(const hlf_conn_opts_t *o, hlf_error_t *err)
@@ -115,6 +145,7 @@ hlf_conn_new(const hlf_conn_opts_t *opts, hlf_conn_t **out, hlf_error_t *err)
     rc = check_opts(opts, err);
     if (rc != HLF_OK)
         return rc;
+    pthread_once(&log_once, install_log);
     grpc_init();
     if (opts->insecure_plaintext)
         creds = grpc_insecure_credentials_create();

@@ -7,7 +7,9 @@
  *
  * Every Gateway call made through the connection gets its own deadline and
  * completion queue, so one connection serves any number of threads. A
- * hlf_gateway_t borrows a connection and never closes it.
+ * hlf_gateway_t borrows a connection and never closes it. Each open
+ * connection holds one grpc_init() reference; grpc-core's log lines are
+ * routed to hlf_log (component "grpc").
  *
  * THREAD SAFETY: a connection may be used by many threads at once
  * (gateways, calls, event streams). hlf_conn_close must be called exactly
@@ -86,8 +88,10 @@ int hlf_conn_wait_ready(hlf_conn_t *conn, int64_t timeout_ms,
 const char *hlf_conn_target(const hlf_conn_t *conn);
 
 /*
- * Close the channel and free the handle. Calls still running on it fail
- * with HLF_EUNAVAIL or HLF_ECLOSED. NULL is a no-op.
+ * Close the channel and free the handle. Only after every gateway, call
+ * and event stream using it has finished (see THREAD SAFETY above). The
+ * last open connection also releases grpc-core (grpc_shutdown). NULL is a
+ * no-op.
  */
 void hlf_conn_close(hlf_conn_t *conn);
 

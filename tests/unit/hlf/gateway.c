@@ -5,8 +5,7 @@
  * creators and every signature with OpenSSL the way a peer would.
  */
 #include "fake_gateway.h"
-#include "hlf/events.h"
-#include "hlf/gateway.h"
+#include "hlf/hlf.h" /* the umbrella header must compile on its own */
 #include "task.h"
 #include "testutil.h"
 
