@@ -97,7 +97,8 @@ to_wire(const char *key, size_t *len)
     char *w = xmalloc(k + 1);
 
     for (i = 0; i < k; i++) {
-        if ((unsigned char)key[i] == 0xC0 && (unsigned char)key[i + 1] == 0x80) {
+        if ((unsigned char)key[i] == 0xC0 &&
+            (unsigned char)key[i + 1] == 0x80) {
             w[n++] = '\0';
             i++;
         } else {
