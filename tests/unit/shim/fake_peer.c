@@ -21,6 +21,7 @@
 #define TAG_RECV ((void *)(intptr_t)3)
 #define TAG_SEND ((void *)(intptr_t)4)
 #define TAG_CLOSE ((void *)(intptr_t)5)
+#define TAG_INITMD ((void *)(intptr_t)6)
 
 static gpr_timespec
 in_ms(int ms)
@@ -39,13 +40,12 @@ pluck_ok(fake_peer_t *fp, void *tag)
 }
 
 void
-fp_connect(fake_peer_t *fp, int port)
+fp_connect_creds(fake_peer_t *fp, int port, grpc_channel_credentials *creds)
 {
-    grpc_channel_credentials *creds;
     grpc_arg arg;
     grpc_channel_args args;
     grpc_slice method;
-    grpc_op ops[2];
+    grpc_op op;
     char target[64];
 
     memset(fp, 0, sizeof(*fp));
@@ -56,7 +56,6 @@ fp_connect(fake_peer_t *fp, int port)
     arg.value.integer = 100 * 1024 * 1024;
     args.num_args = 1;
     args.args = &arg;
-    creds = grpc_insecure_credentials_create();
     fp->channel = grpc_channel_create(target, creds, &args);
     grpc_channel_credentials_release(creds);
     fp->cq = grpc_completion_queue_create_for_pluck(NULL);
@@ -70,21 +69,64 @@ fp_connect(fake_peer_t *fp, int port)
     grpc_metadata_array_init(&fp->initial_md);
     grpc_metadata_array_init(&fp->trailing_md);
 
-    memset(ops, 0, sizeof(ops));
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[1].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-    ops[1].data.recv_status_on_client.trailing_metadata = &fp->trailing_md;
-    ops[1].data.recv_status_on_client.status = &fp->status;
-    ops[1].data.recv_status_on_client.status_details = &fp->details;
-    ASSERT_EQ(grpc_call_start_batch(fp->call, ops, 2, TAG_STATUS, NULL),
+    /* Like a real client: initial metadata and the final status first.
+     * Sending can fail (TLS refused), so only completion is required. */
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_SEND_INITIAL_METADATA;
+    ASSERT_EQ(grpc_call_start_batch(fp->call, &op, 1, TAG_START, NULL),
               GRPC_CALL_OK);
-    memset(ops, 0, sizeof(ops));
-    ops[0].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[0].data.recv_initial_metadata.recv_initial_metadata =
-        &fp->initial_md;
-    ASSERT_EQ(grpc_call_start_batch(fp->call, ops, 1, TAG_START, NULL),
+    ASSERT_EQ(grpc_completion_queue_pluck(fp->cq, TAG_START, in_ms(10000),
+                                          NULL)
+                  .type,
+              GRPC_OP_COMPLETE);
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_RECV_INITIAL_METADATA;
+    op.data.recv_initial_metadata.recv_initial_metadata = &fp->initial_md;
+    ASSERT_EQ(grpc_call_start_batch(fp->call, &op, 1, TAG_INITMD, NULL),
               GRPC_CALL_OK);
-    pluck_ok(fp, TAG_START);
+    fp->initmd_pending = 1;
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    op.data.recv_status_on_client.trailing_metadata = &fp->trailing_md;
+    op.data.recv_status_on_client.status = &fp->status;
+    op.data.recv_status_on_client.status_details = &fp->details;
+    ASSERT_EQ(grpc_call_start_batch(fp->call, &op, 1, TAG_STATUS, NULL),
+              GRPC_CALL_OK);
+}
+
+/* Collect the initial metadata if still pending; 1 when it succeeded. */
+static int
+wait_initial_md(fake_peer_t *fp)
+{
+    grpc_event ev;
+
+    if (!fp->initmd_pending)
+        return 1;
+    ev = grpc_completion_queue_pluck(fp->cq, TAG_INITMD, in_ms(10000), NULL);
+    ASSERT_EQ(ev.type, GRPC_OP_COMPLETE);
+    fp->initmd_pending = 0;
+    return ev.success;
+}
+
+void
+fp_connect(fake_peer_t *fp, int port)
+{
+    fp_connect_creds(fp, port, grpc_insecure_credentials_create());
+    ASSERT_EQ(wait_initial_md(fp), 1);
+}
+
+grpc_status_code
+fp_status(fake_peer_t *fp)
+{
+    uint8_t *bytes;
+    size_t len;
+
+    while (fp_recv_raw(fp, 5000, &bytes, &len) == 1)
+        free(bytes);
+    ASSERT_EQ(fp->ended, 1);
+    pluck_ok(fp, TAG_STATUS);
+    fp->status_done = 1;
+    return fp->status;
 }
 
 void
@@ -143,6 +185,7 @@ fp_recv_raw(fake_peer_t *fp, int timeout_ms, uint8_t **bytes, size_t *len)
     *len = 0;
     if (fp->ended)
         return -1;
+    wait_initial_md(fp);
     if (!fp->recv_pending) {
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
@@ -317,6 +360,7 @@ fp_free(fake_peer_t *fp)
 {
     size_t i;
 
+    wait_initial_md(fp);
     if (fp->recv_pending) {
         /* Cancel the call so the pending receive completes. */
         grpc_call_cancel(fp->call, NULL);
@@ -352,6 +396,8 @@ drain_and_status(fake_peer_t *fp, int timeout_ms)
     size_t len;
     int rc;
 
+    if (fp->status_done)
+        return;
     while ((rc = fp_recv_raw(fp, timeout_ms, &bytes, &len)) == 1)
         free(bytes);
     if (rc == 0)

@@ -31,16 +31,29 @@ typedef struct {
     grpc_status_code status;
     grpc_slice details;
     grpc_byte_buffer *recv_buf;
+    int initmd_pending;
     int recv_pending;
     int ended;
+    int status_done;
     /* (channel, txid) pairs with a request the fake has not answered. */
     char *outstanding[FP_MAX_OUTSTANDING];
     size_t n_outstanding;
     size_t max_outstanding_seen;
 } fake_peer_t;
 
-/* Dial 127.0.0.1:port and open the Connect stream. */
+/* Dial 127.0.0.1:port without TLS and open the Connect stream. */
 void fp_connect(fake_peer_t *fp, int port);
+
+/*
+ * Dial 127.0.0.1:port with creds (taken) and open the Connect stream
+ * without waiting for anything; a failed TLS handshake shows up as the
+ * stream ending (fp_recv_raw returns -1).
+ */
+void fp_connect_creds(fake_peer_t *fp, int port,
+                      grpc_channel_credentials *creds);
+
+/* The final status of the call, once the stream has ended. */
+grpc_status_code fp_status(fake_peer_t *fp);
 
 /* Expect REGISTER{name}, answer REGISTERED and READY. */
 void fp_handshake(fake_peer_t *fp, const char *name);

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <grpc/grpc_security.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -1390,6 +1393,205 @@ TEST_IMPL(context_from_signed_proposal)
     free(pem);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* TLS and mutual TLS                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* A certificate for key, signed by ca/ca_key (self-signed when NULL). */
+static X509 *
+new_cert(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *ca_key,
+         int is_ca)
+{
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    X509V3_CTX ctx;
+    X509_EXTENSION *ext;
+
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), is_ca ? 1 : 2);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_subject_name(x, name);
+    X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name);
+    X509_NAME_free(name);
+    X509_set_pubkey(x, key);
+    X509V3_set_ctx(&ctx, ca ? ca : x, x, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+                              is_ca ? "critical,CA:TRUE" : "CA:FALSE");
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    if (!is_ca) {
+        ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+                                  "IP:127.0.0.1,DNS:localhost");
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    ASSERT(X509_sign(x, ca_key ? ca_key : key, EVP_sha256()) > 0);
+    return x;
+}
+
+static char *
+cert_pem(X509 *x)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *out;
+    long n;
+
+    PEM_write_bio_X509(bio, x);
+    n = BIO_get_mem_data(bio, &data);
+    out = strndup(data, (size_t)n);
+    BIO_free(bio);
+    return out;
+}
+
+static char *
+key_pem(EVP_PKEY *key)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *out;
+    long n;
+
+    PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
+    n = BIO_get_mem_data(bio, &data);
+    out = strndup(data, (size_t)n);
+    BIO_free(bio);
+    return out;
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text, char *path,
+           size_t pathlen)
+{
+    FILE *fp;
+
+    snprintf(path, pathlen, "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    ASSERT_NOT_NULL(fp);
+    ASSERT_EQ(fwrite(text, 1, strlen(text), fp), strlen(text));
+    fclose(fp);
+}
+
+/* One TLS fixture: CA, server cert (SAN 127.0.0.1) and a client cert. */
+typedef struct {
+    char dir[64];
+    char ca_file[128], cert_file[128], key_file[128];
+    char *ca, *client_cert, *client_key;
+} tls_fixture_t;
+
+static void
+tls_fixture(tls_fixture_t *f)
+{
+    EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *srv_key = EVP_EC_gen("P-256");
+    EVP_PKEY *cli_key = EVP_EC_gen("P-256");
+    X509 *ca = new_cert(ca_key, "tlsca.test", NULL, NULL, 1);
+    X509 *srv = new_cert(srv_key, "ccserver.test", ca, ca_key, 0);
+    X509 *cli = new_cert(cli_key, "peer0.test", ca, ca_key, 0);
+    char *pem;
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/shim-tls-XXXXXX");
+    ASSERT_NOT_NULL(mkdtemp(f->dir));
+    f->ca = cert_pem(ca);
+    write_file(f->dir, "ca.crt", f->ca, f->ca_file, sizeof(f->ca_file));
+    pem = cert_pem(srv);
+    write_file(f->dir, "server.crt", pem, f->cert_file, sizeof(f->cert_file));
+    free(pem);
+    pem = key_pem(srv_key);
+    write_file(f->dir, "server.key", pem, f->key_file, sizeof(f->key_file));
+    free(pem);
+    f->client_cert = cert_pem(cli);
+    f->client_key = key_pem(cli_key);
+    X509_free(ca);
+    X509_free(srv);
+    X509_free(cli);
+    EVP_PKEY_free(ca_key);
+    EVP_PKEY_free(srv_key);
+    EVP_PKEY_free(cli_key);
+}
+
+static void
+tls_fixture_free(tls_fixture_t *f)
+{
+    unlink(f->ca_file);
+    unlink(f->cert_file);
+    unlink(f->key_file);
+    rmdir(f->dir);
+    free(f->ca);
+    free(f->client_cert);
+    free(f->client_key);
+}
+
+static int
+tls_server(bg_server_t *bg, const tls_fixture_t *f, int mutual)
+{
+    hlf_chaincode_server_opts_t opts;
+    hlf_error_t err;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.address = "127.0.0.1:0";
+    opts.chaincode_id = CC_ID;
+    opts.tls_cert_file = f->cert_file;
+    opts.tls_key_file = f->key_file;
+    opts.client_ca_file = mutual ? f->ca_file : NULL;
+    memset(bg, 0, sizeof(*bg));
+    ASSERT_EQ(hlf_chaincode_server_new(&bg->srv, &opts, &test_cc, &err),
+              HLF_OK);
+    bg->rc = -999;
+    ASSERT_EQ(pthread_create(&bg->thread, NULL, bg_main, bg), 0);
+    return hlf_chaincode_server_port(bg->srv);
+}
+
+static grpc_channel_credentials *
+tls_creds(const tls_fixture_t *f, int with_client_cert)
+{
+    grpc_ssl_pem_key_cert_pair pair = {f->client_key, f->client_cert};
+
+    return grpc_ssl_credentials_create(f->ca, with_client_cert ? &pair : NULL,
+                                       NULL, NULL);
+}
+
+/* Handshake and one transaction over an established TLS stream. */
+static void
+tls_round_trip(fake_peer_t *fp)
+{
+    fp_handshake(fp, CC_ID);
+    tx(fp, "tls1", "fail", NULL, NULL, NULL, NULL);
+    expect_failed(fp, "tls1", 403, "not allowed");
+}
+
+TEST_IMPL(tls_and_mutual_tls)
+{
+    tls_fixture_t f;
+    bg_server_t bg;
+    fake_peer_t fp;
+    int port;
+
+    tls_fixture(&f);
+    /* Server-side TLS: a peer that trusts the CA gets through. */
+    port = tls_server(&bg, &f, 0);
+    fp_connect_creds(&fp, port, tls_creds(&f, 0));
+    tls_round_trip(&fp);
+    fp_close(&fp);
+    /* A plaintext client cannot talk to a TLS server. */
+    fp_connect_creds(&fp, port, grpc_insecure_credentials_create());
+    ASSERT_EQ(fp_status(&fp), GRPC_STATUS_UNAVAILABLE);
+    fp_wait_end_and_free(&fp, 5000);
+    bg_stop(&bg);
+
+    /* Mutual TLS: a client certificate is required and verified. */
+    port = tls_server(&bg, &f, 1);
+    fp_connect_creds(&fp, port, tls_creds(&f, 0));
+    ASSERT_EQ(fp_status(&fp), GRPC_STATUS_UNAVAILABLE);
+    fp_wait_end_and_free(&fp, 5000);
+    fp_connect_creds(&fp, port, tls_creds(&f, 1));
+    tls_round_trip(&fp);
+    fp_close(&fp);
+    bg_stop(&bg);
+    tls_fixture_free(&f);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(handshake_and_state_order),
     TEST_ENTRY(get_put_del_exact_bytes),
@@ -1410,6 +1612,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(server_option_errors),
     TEST_ENTRY(options_from_env),
     TEST_ENTRY(context_from_signed_proposal),
+    TEST_ENTRY(tls_and_mutual_tls),
 };
 
 TEST_MAIN(tests)
