@@ -14,6 +14,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -69,6 +70,10 @@ check_opts(const hlf_conn_opts_t *o, hlf_error_t *err)
                              "%d ms Fabric peers accept",
                              o->target, (long long)o->keepalive_time_ms,
                              HLF_MIN_KEEPALIVE_TIME_MS);
+    if (o->keepalive_time_ms > INT_MAX)
+        return hlf_error_set(err, HLF_EINVAL,
+                             "connection %s: keepalive %lld ms is too large",
+                             o->target, (long long)o->keepalive_time_ms);
     if (o->insecure_plaintext && tls)
         return hlf_error_set(err, HLF_EINVAL,
                              "connection %s: TLS options given with "

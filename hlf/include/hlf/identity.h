@@ -77,8 +77,10 @@ void hlf_identity_unref(hlf_identity_t *id);
 const char *hlf_identity_msp_id(const hlf_identity_t *id);
 
 /*
- * The certificate as PEM text exactly as it was read (borrowed), the bytes
- * Fabric sees as id_bytes; *len (if not NULL) gets its length.
+ * The certificate as canonical PEM text (borrowed): re-encoded from the
+ * parsed certificate with 64-column base64 and LF line ends, as cryptogen
+ * writes it and the Go gateway client sends it. These are the id_bytes
+ * Fabric sees; *len (if not NULL) gets its length.
  */
 const char *hlf_identity_cert_pem(const hlf_identity_t *id, size_t *len);
 

@@ -12,7 +12,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#define CC_JSON "{\"error\":{\"code\":\"MISSING_FIELD\",\"field\":\"EventType\"}}"
+#define CC_JSON                                                              \
+    "{\"error\":{\"code\":\"MISSING_FIELD\",\"field\":\"EventType\"}}"
 
 /* One fake peer, one connection, one gateway, one contract. */
 typedef struct {

@@ -71,7 +71,8 @@ TEST_IMPL(txid_new_random)
     tu_sha256_hex(n1, sizeof(n1), creator, clen, want);
     ASSERT_STR_EQ(t1, want);
     for (i = 0; i < HLF_TXID_LEN; i++)
-        ASSERT(isxdigit((unsigned char)t1[i]) && !isupper((unsigned char)t1[i]));
+        ASSERT(isxdigit((unsigned char)t1[i]) &&
+               !isupper((unsigned char)t1[i]));
     hlf_identity_unref(id);
     free(cert);
     free(key);
