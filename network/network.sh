@@ -158,7 +158,8 @@ print_summary() {
     printf 'env:    resoctl network env --json --run-dir %s\n' "$RUN"
     printf 'stop:   resoctl network down --run-dir %s\n' "$RUN"
     o=${ORG_NAMES[0]}
-    printf 'try:    FABRIC_CFG_PATH=%q CORE_PEER_LOCALMSPID=%s CORE_PEER_MSPCONFIGPATH=%q CORE_PEER_ADDRESS=127.0.0.1:%s CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE=%q %q chaincode query -C %s -n %s -c '"'%s'"'\n' \
+    printf 'try (GetEvent of an id never recorded: the chaincode answers with its not-found error):\n'
+    printf '        FABRIC_CFG_PATH=%q CORE_PEER_LOCALMSPID=%s CORE_PEER_MSPCONFIGPATH=%q CORE_PEER_ADDRESS=127.0.0.1:%s CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE=%q %q chaincode query -C %s -n %s -c '"'%s'"'\n' \
         "$CONFIG/$(peer_proc "$o")" "${ORG_MSP[$o]}" "$(user_msp "$o" User1)" \
         "${P_PEER[$o]}" "$(peer_dir "$o")/tls/ca.crt" "$RESO_NET_FABRIC_BIN/peer" \
         "$NET_CHANNEL" "$NET_CHAINCODE" "$(probe_args)"

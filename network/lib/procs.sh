@@ -17,9 +17,9 @@ pid_matches() {
     [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
     exe=$(cat "$PIDS/$name.exe" 2>/dev/null) || return 1
     # A zombie (exited, not yet reaped) has an empty cmdline.
-    argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1)
+    argv0=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n 1)
     [ "$argv0" = "$exe" ] || return 1
-    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+    tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
         grep -Fxq "$(proc_marker "$name")"
 }
 

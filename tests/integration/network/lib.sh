@@ -73,12 +73,16 @@ marked_pids() {
     for d in /proc/[0-9]*; do
         [ -r "$d/environ" ] || continue
         pid_live "${d#/proc/}" || continue
-        while IFS= read -r -d '' line; do
-            if [[ "$line" == RESO_NET_PROC=*"@$run" ]]; then
-                echo "${d#/proc/}"
-                break
-            fi
-        done 2>/dev/null <"$d/environ"
+        # Some environ files are unreadable despite -r (e.g. PID 1 in a
+        # sandbox); a failed redirection must not end the script (set -e).
+        {
+            while IFS= read -r -d '' line; do
+                if [[ "$line" == RESO_NET_PROC=*"@$run" ]]; then
+                    echo "${d#/proc/}"
+                    break
+                fi
+            done <"$d/environ"
+        } 2>/dev/null || true
     done
     return 0
 }
@@ -111,10 +115,13 @@ cc_query() {
         -c '{"Args":["GetEvent","00000000-0000-4000-8000-000000000000"]}'
 }
 
-# The chaincode answered (a result, or its own 4xx error) rather than the
-# peer failing to reach it.
+# The chaincode itself answered the query of cc_query: GetEvent of an id
+# never recorded is rejected by reso-chaincode with status 404 and code
+# EVENT_NOT_FOUND. Anything else (in particular the peer's status 500 when
+# it cannot reach the chaincode server) fails.
 cc_answered() {
-    [ "$RC" = 0 ] || [[ "$OUT" =~ status:4[0-9][0-9] ]]
+    [ "$RC" = 1 ] &&
+        [[ "$OUT" == *'response: status:404 message:"{\"error\":{\"code\":\"EVENT_NOT_FOUND\"'* ]]
 }
 
 # Fails unless the status of run dir $1 shows every process up, with the PID
