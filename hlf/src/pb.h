@@ -21,6 +21,20 @@ extern ProtobufCAllocator hlf__pb_allocator;
  */
 int hlf__pb_pack(const ProtobufCMessage *msg, uint8_t **out, size_t *len);
 
+/*
+ * A bytes field that borrows data[0..len) (the cast is safe: packing only
+ * reads it).
+ */
+static inline ProtobufCBinaryData
+hlf__pb_bin(const void *data, size_t len)
+{
+    ProtobufCBinaryData d;
+
+    d.data = (uint8_t *)(uintptr_t)data;
+    d.len = len;
+    return d;
+}
+
 /* Unpack len bytes as desc with hlf__pb_allocator; NULL if malformed/OOM. */
 #define HLF__PB_UNPACK(prefix, len, data)                                    \
     prefix##__unpack(&hlf__pb_allocator, (len), (data))

@@ -13,12 +13,16 @@
  *   hlf/conn.h      connections to a peer (grpc-core, TLS)
  *   hlf/gateway.h   gateway, network, contract, proposal, transaction, commit
  *   hlf/events.h    chaincode event streams
+ *   hlf/block.h     parsed blocks (hlf_block_parse)
+ *   hlf/deliver.h   block streams from a peer's Deliver service
  */
 #ifndef HLF_HLF_H
 #define HLF_HLF_H
 
+#include "hlf/block.h"
 #include "hlf/conn.h"
 #include "hlf/crypto.h"
+#include "hlf/deliver.h"
 #include "hlf/err.h"
 #include "hlf/events.h"
 #include "hlf/gateway.h"
