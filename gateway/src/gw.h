@@ -158,6 +158,7 @@ typedef struct gw_config_s {
     int retry_after_s;          /* Retry-After on 503 */
     int64_t peer_ready_timeout_ms; /* /healthz peer probe bound */
     int access_log;             /* 1: one log line per request */
+    int log_level;              /* hlf_log_level_t, or -1: HLF_LOG_LEVEL */
 
     /* Stream, hub and webhook modules (read by their owners). */
     int64_t sse_heartbeat_ms;
@@ -419,7 +420,8 @@ int gw_req_defer(gw_req_t *req, gw_job_fn fn, void *arg,
  * and nhdrs extra headers (borrowed for the call). Content-Type is
  * application/json. Exactly one gw_reply_* per request; a second one, or
  * one after the request timed out or the client left, is dropped.
- * Returns HLF_OK or HLF_ENOMEM (the core then closes the connection).
+ * Returns HLF_OK, HLF_ECLOSED (dropped; req is released all the same) or
+ * HLF_ENOMEM (the core then closes the connection).
  * THREAD SAFETY: the handler or the job holding req (see gw_req_t).
  */
 int gw_reply_json(gw_req_t *req, int status, json_t *body,
@@ -586,6 +588,10 @@ int gw_auth_rate_take(const gw_apikey_t *key, int *retry_after_s);
 /* Constant-time equality of a[0..n) and b[0..n): 1 equal, 0 not. */
 int gw_ct_equal(const void *a, const void *b, size_t n);
 
+/* Digest comparisons gw_auth_lookup made so far (tests check that every
+ * lookup compares against every key). THREAD SAFETY: any thread. */
+uint64_t gw_auth_compares(void);
+
 /* ------------------------------------------------------------------ */
 /* Metrics (Prometheus text at GET /metrics)                          */
 /* ------------------------------------------------------------------ */
@@ -634,7 +640,8 @@ void gw_histogram_observe(gw_metric_t *m, const char *const *labels,
  */
 int gw_metrics_collector(void (*fn)(void *ud), void *ud);
 
-/* Render every family as Prometheus text 0.0.4 into *out (new, free()). */
+/* Render every family as Prometheus text 0.0.4 into *out (new,
+ * hlf_free; NUL-terminated, *len excludes the NUL). HLF_ENOMEM. */
 int gw_metrics_render(char **out, size_t *len);
 
 /* Drop every family and collector (tests, shutdown). Main thread. */
@@ -709,6 +716,21 @@ int gw_shutdown_requested(void);
 /* Request shutdown (as SIGTERM does). THREAD SAFETY: any thread,
  * async-signal-safe. */
 void gw_shutdown_request(void);
+
+/* Block until shutdown is requested (main thread). HLF_OK or HLF_EIO. */
+int gw_shutdown_wait(void);
+
+/*
+ * The whole daemon: arguments, config, start order, wait for SIGTERM or
+ * SIGINT, drain and stop (see the top of this file). mods (borrowed) are
+ * the modules in start order. Returns the exit code: 0 clean, 1 runtime
+ * failure, 2 usage or configuration error. main() of reso-gateway calls
+ * it with the modules listed in gateway/CMakeLists.txt; tests call it
+ * with their own.
+ * THREAD SAFETY: main thread, once per process.
+ */
+int gw_daemon_main(int argc, char **argv, const gw_module_t *const *mods,
+                   size_t nmods);
 
 /* Monotonic clock in milliseconds. THREAD SAFETY: any thread. */
 int64_t gw_now_ms(void);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helpers for the reso-gateway unit tests: load a config from text, run
+ * the gateway's HTTP core in-process on 127.0.0.1 (port 0), and make HTTP
+ * requests with libcurl. Every test process frees what it started, so the
+ * tests stay leak-free under ASan.
+ */
+#ifndef GWTEST_H
+#define GWTEST_H
+
+#include "gw.h"
+
+#include <stddef.h>
+
+/* An HTTP answer; curl_rc is the CURLcode (0 when a response arrived). */
+typedef struct gwt_resp_s {
+    int curl_rc;
+    long status;
+    char *body;    /* NUL-terminated */
+    size_t len;
+    char *headers; /* raw header block of the final response */
+    double secs;   /* total time */
+} gwt_resp_t;
+
+/* Options of one request; zero-initialise and set what you need. */
+typedef struct gwt_opts_s {
+    const char *const *headers; /* "Name: value" strings, NULL-terminated */
+    const char *body;           /* sent as-is (NULL: none) */
+    size_t body_len;
+    int chunked;                /* send the body with chunked encoding */
+    long timeout_ms;            /* 0: 10 s */
+} gwt_opts_t;
+
+/* method path on 127.0.0.1:port; fills r (gwt_resp_free). */
+void gwt_http(const char *method, int port, const char *path,
+              const gwt_opts_t *o, gwt_resp_t *r);
+void gwt_resp_free(gwt_resp_t *r);
+
+/* Value of a response header (case-insensitive), trimmed, in buf; NULL if
+ * absent. */
+const char *gwt_header(const gwt_resp_t *r, const char *name, char *buf,
+                       size_t n);
+
+/* Lower-case hex SHA-256 of a key, for apikey lines. */
+void gwt_sha256_hex(const char *key, char out[65]);
+
+/* Write text to dir/name; returns the new path (free()). */
+char *gwt_write(const char *dir, const char *name, const char *text);
+
+/* New temporary directory (free() the path; gwt_rmrf to remove). */
+char *gwt_tmpdir(void);
+void gwt_rmrf(const char *path);
+
+/* Load a config from text (written to a temp file); asserts success. */
+gw_config_t *gwt_config(const char *text);
+
+/* Start auth, a 4-worker pool and HTTP for cfg (routes registered before);
+ * returns the port. gwt_stop undoes everything including cfg. */
+int gwt_start(gw_config_t *cfg);
+void gwt_stop(gw_config_t *cfg);
+
+/* Sleep ms milliseconds. */
+void gwt_sleep_ms(long ms);
+
+/* CPU time (user + system) of this process in milliseconds. */
+double gwt_cpu_ms(void);
+
+#endif /* GWTEST_H */
