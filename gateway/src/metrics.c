@@ -18,6 +18,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_LABELS 8
@@ -135,18 +136,36 @@ buf_escaped(buf_t *b, const char *s, int quote)
     }
 }
 
-/* Numbers: integers without a fraction, others with full precision. */
+/* The shortest decimal that reads back as v ("0.1", not
+ * "0.10000000000000001"). */
+static void
+shortest(char *out, size_t n, double v)
+{
+    int prec;
+
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+/* Numbers: integers without a fraction, others as short as exact. */
 static void
 buf_number(buf_t *b, double v)
 {
-    if (isnan(v))
+    char num[40];
+
+    if (isnan(v)) {
         buf_printf(b, "NaN");
-    else if (isinf(v))
+    } else if (isinf(v)) {
         buf_printf(b, v > 0 ? "+Inf" : "-Inf");
-    else if (v == floor(v) && fabs(v) < 1e15)
+    } else if (v == floor(v) && fabs(v) < 1e15) {
         buf_printf(b, "%.0f", v);
-    else
-        buf_printf(b, "%.17g", v);
+    } else {
+        shortest(num, sizeof(num), v);
+        buf_printf(b, "%s", num);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -467,7 +486,7 @@ render_family(buf_t *b, gw_metric_t *m)
             char le[64];
 
             cum += s->buckets[k];
-            snprintf(le, sizeof(le), "%.17g", m->bounds[k]);
+            shortest(le, sizeof(le), m->bounds[k]);
             buf_printf(b, "%s_bucket", m->name);
             render_labels(b, m, s, le);
             buf_printf(b, " %llu\n", (unsigned long long)cum);

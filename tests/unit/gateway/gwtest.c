@@ -126,6 +126,34 @@ gwt_http(const char *method, int port, const char *path,
     r->headers = hdrs.p ? hdrs.p : calloc(1, 1);
 }
 
+static void *
+async_run(void *arg)
+{
+    gwt_async_t *a = arg;
+
+    gwt_http(a->method, a->port, a->path, &a->o, &a->r);
+    return NULL;
+}
+
+void
+gwt_async_start(gwt_async_t *a, const char *method, int port,
+                const char *path, const gwt_opts_t *o)
+{
+    memset(a, 0, sizeof(*a));
+    a->method = method;
+    a->port = port;
+    a->path = path;
+    if (o != NULL)
+        a->o = *o;
+    ASSERT_EQ(pthread_create(&a->t, NULL, async_run, a), 0);
+}
+
+void
+gwt_async_join(gwt_async_t *a)
+{
+    pthread_join(a->t, NULL);
+}
+
 void
 gwt_resp_free(gwt_resp_t *r)
 {

@@ -10,6 +10,7 @@
 
 #include "gw.h"
 
+#include <pthread.h>
 #include <stddef.h>
 
 /* An HTTP answer; curl_rc is the CURLcode (0 when a response arrived). */
@@ -40,6 +41,21 @@ void gwt_resp_free(gwt_resp_t *r);
  * absent. */
 const char *gwt_header(const gwt_resp_t *r, const char *name, char *buf,
                        size_t n);
+
+/* A request made on its own thread (streams, drains): start, then join
+ * to read a->r. o (copied) and its strings must outlive the request. */
+typedef struct gwt_async_s {
+    const char *method;
+    int port;
+    const char *path;
+    gwt_opts_t o;
+    gwt_resp_t r;
+    pthread_t t;
+} gwt_async_t;
+
+void gwt_async_start(gwt_async_t *a, const char *method, int port,
+                     const char *path, const gwt_opts_t *o);
+void gwt_async_join(gwt_async_t *a);
 
 /* Lower-case hex SHA-256 of a key, for apikey lines. */
 void gwt_sha256_hex(const char *key, char out[65]);

@@ -691,32 +691,16 @@ TEST_IMPL(http_timeout_504)
 /* Streams                                                            */
 /* ------------------------------------------------------------------ */
 
-typedef struct client_s {
-    const char *path;
-    long timeout_ms;
-    gwt_resp_t r;
-    pthread_t t;
-} client_t;
-
-static void *
-client_run(void *arg)
-{
-    client_t *c = arg;
-    gwt_opts_t o;
-
-    memset(&o, 0, sizeof(o));
-    o.timeout_ms = c->timeout_ms;
-    gwt_http("GET", port, c->path, &o, &c->r);
-    return NULL;
-}
+typedef gwt_async_t client_t;
 
 static void
 client_start(client_t *c, const char *path, long timeout_ms)
 {
-    memset(c, 0, sizeof(*c));
-    c->path = path;
-    c->timeout_ms = timeout_ms;
-    ASSERT_EQ(pthread_create(&c->t, NULL, client_run, c), 0);
+    gwt_opts_t o;
+
+    memset(&o, 0, sizeof(o));
+    o.timeout_ms = timeout_ms;
+    gwt_async_start(c, "GET", port, path, &o);
 }
 
 TEST_IMPL(http_stream_delivers)
@@ -739,7 +723,7 @@ TEST_IMPL(http_stream_delivers)
     P.eof = 1;
     pthread_mutex_unlock(&P.lock);
     gw_stream_wake(atomic_load(&P.s));
-    pthread_join(c.t, NULL);
+    gwt_async_join(&c);
     ASSERT_EQ(c.r.curl_rc, 0);
     ASSERT_EQ(c.r.status, 200);
     ASSERT_STR_EQ(gwt_header(&c.r, "Content-Type", ct, sizeof(ct)),
@@ -782,7 +766,7 @@ TEST_IMPL(http_stream_idle_no_spin)
     gwt_sleep_ms(100);
     ASSERT_EQ(atomic_load(&P.reads), reads0 + 1);
     gw_stream_end(atomic_load(&P.s));
-    pthread_join(c.t, NULL);
+    gwt_async_join(&c);
     ASSERT_EQ(c.r.curl_rc, 0);
     ASSERT_STR_EQ(c.r.body, "data: hello\n\n");
     p_wait_closed();
@@ -802,7 +786,7 @@ TEST_IMPL(http_stream_client_gone)
     client_start(&c, "/t/stream", 300);
     p_wait_stream();
     p_put("data: 1\n\n");
-    pthread_join(c.t, NULL);
+    gwt_async_join(&c);
     ASSERT_NE(c.r.curl_rc, 0); /* timed out on our side */
     gwt_resp_free(&c.r);
     /* The producer finds out on its next writes. */
@@ -838,8 +822,8 @@ TEST_IMPL(http_drain)
     t0 = gw_now_ms();
     ASSERT_EQ(gw_http_drain(3000), 0);
     ASSERT(gw_now_ms() - t0 < 1500);
-    pthread_join(slow.t, NULL);
-    pthread_join(stream.t, NULL);
+    gwt_async_join(&slow);
+    gwt_async_join(&stream);
     expect(&slow.r, 200, "{\"slept\":500}");
     ASSERT_EQ(stream.r.curl_rc, 0);
     ASSERT_STR_EQ(stream.r.body, "data: 1\n\n");
