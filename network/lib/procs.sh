@@ -9,18 +9,33 @@
 # recycled PID or a process of another network is never touched.
 # Sourced, never executed.
 
+# PIDs started by this invocation (our children), by process name.
+declare -A STARTED=()
+
 proc_marker() { printf 'RESO_NET_PROC=%s@%s' "$1" "$RUN"; }
 
 # Succeeds when PID $1 is alive and is process $2 of this run directory.
 pid_matches() {
-    local pid=$1 name=$2 exe argv0
+    local pid=$1 name=$2 exe args
     [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
     exe=$(cat "$PIDS/$name.exe" 2>/dev/null) || return 1
-    # A zombie (exited, not yet reaped) has an empty cmdline.
-    argv0=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n 1)
-    [ "$argv0" = "$exe" ] || return 1
+    # argv[0] is the executable; for a script started through its #! line
+    # (a wrapper around the chaincode, say) argv[1] is. A zombie (exited,
+    # not yet reaped) has an empty cmdline and never matches.
+    args=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n 2)
+    grep -Fxq -- "$exe" <<<"$args" || return 1
     tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" |
         grep -Fxq "$(proc_marker "$name")"
+}
+
+# One-letter state of PID $1 from /proc/<pid>/stat (R, S, Z, ...), empty if
+# there is no such process. The command name in parentheses may contain
+# spaces, so the state is taken after its closing parenthesis.
+proc_state() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    printf '%s' "${stat%% *}"
 }
 
 # Prints the recorded PID of process $1 (may be stale).
@@ -60,9 +75,24 @@ log_tail() {
 fail_proc() {
     local name=$1
     shift
+    local pid rc=0
     printf '[network] error: %s: %s\n' "$name" "$*" >&2
     if ! proc_alive "$name" >/dev/null; then
-        printf '[network] %s is not running\n' "$name" >&2
+        pid=${STARTED[$name]:-}
+        if [ -n "$pid" ] && [ "$(proc_state "$pid")" = Z ]; then
+            # Started by this very run, so it is our child: wait returns at
+            # once for an exited one and gives its exit status.
+            wait "$pid" 2>/dev/null || rc=$?
+            if [ "$rc" -gt 128 ]; then
+                printf '[network] %s (pid %s) was killed by signal %d\n' \
+                    "$name" "$pid" $((rc - 128)) >&2
+            else
+                printf '[network] %s (pid %s) exited with status %d\n' \
+                    "$name" "$pid" "$rc" >&2
+            fi
+        else
+            printf '[network] %s is not running\n' "$name" >&2
+        fi
     fi
     log_tail "$name" 25
     # A failure seen from one process (e.g. a chaincode server the peer
@@ -103,6 +133,7 @@ proc_start() {
     setsid env -i "${BASE_ENV[@]}" "$(proc_marker "$name")" "${PROC_ENV[@]}" \
         "$exe" "$@" >>"$log" 2>&1 </dev/null 9>&- &
     pid=$!
+    STARTED[$name]=$pid
     printf '%s\n' "$pid" >"$PIDS/$name.pid"
     # Wait until the exec chain has reached the program itself.
     for ((i = 0; i < 50; i++)); do
@@ -110,7 +141,17 @@ proc_start() {
         [ -d "/proc/$pid" ] || break
         sleep 0.1
     done
-    fail_proc "$name" "did not start (pid $pid)"
+    if [ -d "/proc/$pid" ] && [ "$(proc_state "$pid")" != Z ]; then
+        # Our own child, still running as something else (e.g. a wrapper
+        # that exec'd another program): it could never be matched, and so
+        # never be stopped, later. Stop it now.
+        local seen
+        seen=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        fail_proc "$name" "pid $pid runs '$seen', not $exe (give the program itself, not a wrapper that execs another one); killed it"
+    fi
+    fail_proc "$name" "exited right after start (pid $pid)"
 }
 
 # Sends SIGTERM to the listed running processes, waits up to $STOP_GRACE

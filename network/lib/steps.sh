@@ -102,6 +102,25 @@ check_healthz() {
     [[ "$out" == *'"status":"OK"'*' HTTP 200' ]]
 }
 
+check_listening() {
+    local p
+    for p in "$@"; do
+        WAIT_DETAIL="nothing listens on 127.0.0.1:$p yet"
+        port_listening "$p" || return 1
+    done
+}
+
+# The peer answers an admin call (peer channel list, output in CLI_OUT).
+check_peer_serving() {
+    port_listening "${P_PEER[$1]}" || {
+        WAIT_DETAIL="nothing listens on 127.0.0.1:${P_PEER[$1]} yet"
+        return 1
+    }
+    peer_cli "$1" channel list && return 0
+    WAIT_DETAIL="peer channel list: $(tail -n 1 <<<"$CLI_OUT")"
+    return 1
+}
+
 check_orderer_channel() {
     local out
     out=$(admin_curl "https://127.0.0.1:$P_ORDERER_ADMIN/participation/v1/channels/$NET_CHANNEL" 2>&1)
@@ -288,7 +307,10 @@ start_orderer() {
     fi
     wait_until "$TIMEOUT" "$ORDERER_PROC" "/healthz on :$P_ORDERER_OPS" \
         check_healthz "$P_ORDERER_OPS"
-    say "$ORDERER_PROC: /healthz OK"
+    # The operations endpoint comes up before the gRPC and admin listeners.
+    wait_until "$TIMEOUT" "$ORDERER_PROC" "listeners on :$P_ORDERER and :$P_ORDERER_ADMIN" \
+        check_listening "$P_ORDERER" "$P_ORDERER_ADMIN"
+    say "$ORDERER_PROC: /healthz OK, listening"
 }
 
 join_orderer() {
@@ -335,7 +357,7 @@ start_ccservers() {
     done
     for o in "${ORG_NAMES[@]}"; do
         wait_until "$TIMEOUT" "$(cc_proc "$o")" "a listener on :${P_CCSERVER[$o]}" \
-            port_listening "${P_CCSERVER[$o]}"
+            check_listening "${P_CCSERVER[$o]}"
     done
     say "chaincode servers listening"
 }
@@ -355,15 +377,19 @@ start_peers() {
     for o in "${ORG_NAMES[@]}"; do
         wait_until "$TIMEOUT" "$(peer_proc "$o")" "/healthz on :${P_PEER_OPS[$o]}" \
             check_healthz "${P_PEER_OPS[$o]}"
+        # /healthz answers while the peer still opens its ledgers; the gRPC
+        # server starts serving only after that (notably on a restart).
+        wait_until "$TIMEOUT" "$(peer_proc "$o")" "the gRPC service on :${P_PEER[$o]}" \
+            check_peer_serving "$o"
     done
-    say "peers: /healthz OK"
+    say "peers: /healthz OK, serving"
 }
 
 join_peers() {
     local o name
     for o in "${ORG_NAMES[@]}"; do
         name=$(peer_proc "$o")
-        peer_cli "$o" channel list ||
+        check_peer_serving "$o" ||
             fail_proc "$name" "peer channel list failed: $CLI_OUT"
         if grep -Fxq "$NET_CHANNEL" <<<"$CLI_OUT"; then
             say "$name: already joined $NET_CHANNEL"
