@@ -90,6 +90,10 @@ static const desc_t descs[] = {
     {"max_connections", T_INT, OFF(max_connections),
      S(GW_DEFAULT_MAX_CONNECTIONS), 1, 1000000, "N",
      "Concurrent HTTP connections (SSE streams included)."},
+    {"http_conn_memory", T_SIZE, OFF(http_conn_memory),
+     S(GW_DEFAULT_HTTP_CONN_MEMORY), 4096, 1024 * 1024, "BYTES",
+     "Memory pool of each HTTP connection (request headers, read buffer, "
+     "stream block); an idle SSE stream costs about this plus 2 KiB."},
     {"request_timeout_ms", T_MS, OFF(request_timeout_ms),
      S(GW_DEFAULT_REQUEST_TIMEOUT_MS), 100, 600000, "MS",
      "Bound of a whole request; a request still waiting answers 504."},
@@ -1136,9 +1140,12 @@ open_upstreams(gw_config_t *cfg, gw_identity_t *id, hlf_error_t *err)
 int
 gw_config_open(gw_config_t *cfg, hlf_error_t *err)
 {
+    hlf_error_t local;
     size_t i;
     int rc;
 
+    if (err == NULL)
+        err = &local;
     hlf_error_clear(err);
     if (cfg->channel == NULL || cfg->chaincode == NULL)
         return hlf_error_set(err, HLF_ECONFIG, "%s: no channel or chaincode "

@@ -58,6 +58,7 @@ extern "C" {
 #define GW_DEFAULT_POOL_QUEUE_MAX 4096
 #define GW_DEFAULT_HTTP_THREADS 2
 #define GW_DEFAULT_MAX_CONNECTIONS 12000
+#define GW_DEFAULT_HTTP_CONN_MEMORY 16384
 #define GW_DEFAULT_REQUEST_TIMEOUT_MS 30000
 #define GW_DEFAULT_IDLE_TIMEOUT_MS 60000
 #define GW_DEFAULT_MAX_BODY_BYTES 65536
@@ -150,6 +151,7 @@ typedef struct gw_config_s {
     int pool_queue_max;      /* queued jobs before submit says EAGAIN */
     int http_threads;        /* MHD polling threads (1..16) */
     int max_connections;     /* MHD connection limit */
+    size_t http_conn_memory; /* MHD memory pool per connection */
     int64_t request_timeout_ms; /* whole-request bound -> 504 TIMEOUT */
     int64_t idle_timeout_ms;    /* idle keep-alive / stalled client */
     size_t max_body_bytes;      /* -> 413 PAYLOAD_TOO_LARGE */

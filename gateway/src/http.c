@@ -1703,6 +1703,12 @@ gw_core_routes(void)
 /* Start, drain, stop                                                 */
 /* ------------------------------------------------------------------ */
 
+/*
+ * libmicrohttpd's own messages. Most are about single connections (a
+ * client that went away mid-response is routine for SSE) and would flood
+ * the log at 10,000 streams, so they are debug; running out of
+ * connections is an operational problem and stays a warning.
+ */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -1710,7 +1716,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 
     (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    hlf_log(HLF_LOG_WARN, "http", "%s", msg);
+    hlf_log(strstr(msg, "limit") != NULL ? HLF_LOG_WARN : HLF_LOG_DEBUG,
+            "http", "%s", msg);
 }
 
 static void
@@ -1780,6 +1787,7 @@ gw_http_start(const gw_config_t *cfg, hlf_error_t *err)
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_conn_memory,
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)((cfg->idle_timeout_ms + 999) / 1000),
         cfg->http_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,

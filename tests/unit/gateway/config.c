@@ -49,6 +49,7 @@ TEST_IMPL(config_defaults)
     ASSERT_EQ(cfg->pool_queue_max, 4096);
     ASSERT_EQ(cfg->http_threads, 2);
     ASSERT_EQ(cfg->max_connections, 12000);
+    ASSERT_EQ(cfg->http_conn_memory, 16384);
     ASSERT_EQ(cfg->request_timeout_ms, 30000);
     ASSERT_EQ(cfg->idle_timeout_ms, 60000);
     ASSERT_EQ(cfg->max_body_bytes, 65536);
