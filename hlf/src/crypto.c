@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SHA-256, hex, randomness, memory wiping and the ECDSA low-S rule, on
- * OpenSSL 3. Together with identity.c this is the only libhlf file that
- * includes OpenSSL.
+ * SHA-256, HMAC-SHA256, hex, randomness, memory wiping and the ECDSA
+ * low-S rule, on OpenSSL 3. Together with identity.c this is the only
+ * libhlf file that includes OpenSSL.
  */
 #include "hlf/crypto.h"
 #include "hlf/err.h"
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 
@@ -47,6 +49,41 @@ hlf_hex_encode(const uint8_t *in, size_t len, char *out)
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * len] = '\0';
+}
+
+int
+hlf_hmac_sha256(const void *key, size_t klen, const void *msg, size_t mlen,
+                uint8_t out[HLF_SHA256_LEN])
+{
+    /* A zero-length key still needs a non-NULL pointer: EVP_MAC_init
+     * reads a NULL key as "keep the previous key". */
+    static const unsigned char empty[1];
+    OSSL_PARAM params[2];
+    EVP_MAC *mac = NULL;
+    EVP_MAC_CTX *ctx = NULL;
+    size_t n = 0;
+    int rc = HLF_ECRYPTO;
+
+    if (out == NULL || (key == NULL && klen) || (msg == NULL && mlen))
+        return HLF_EINVAL;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL || (ctx = EVP_MAC_CTX_new(mac)) == NULL)
+        goto done;
+    if (EVP_MAC_init(ctx, klen ? key : empty, klen, params) != 1 ||
+        (mlen && EVP_MAC_update(ctx, msg, mlen) != 1) ||
+        EVP_MAC_final(ctx, out, &n, HLF_SHA256_LEN) != 1 ||
+        n != HLF_SHA256_LEN)
+        goto done;
+    rc = HLF_OK;
+done:
+    if (rc != HLF_OK)
+        OPENSSL_cleanse(out, HLF_SHA256_LEN);
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return rc;
 }
 
 int

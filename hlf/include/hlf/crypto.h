@@ -30,6 +30,16 @@ void hlf_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
  */
 void hlf_hex_encode(const uint8_t *in, size_t len, char *out);
 
+/*
+ * out = HMAC-SHA256(key[0..klen), msg[0..mlen)) (RFC 2104 with SHA-256).
+ * key may be NULL when klen is 0, msg when mlen is 0. Used to sign
+ * webhook bodies; the key is the subscriber's shared secret.
+ * Returns HLF_OK, HLF_EINVAL (NULL out, or NULL with a non-zero length)
+ * or HLF_ECRYPTO (OpenSSL failure; out is then zeroed).
+ */
+int hlf_hmac_sha256(const void *key, size_t klen, const void *msg,
+                    size_t mlen, uint8_t out[HLF_SHA256_LEN]);
+
 /* Fill buf with len cryptographically random bytes. 0 or HLF_ECRYPTO. */
 int hlf_random_bytes(void *buf, size_t len);
 

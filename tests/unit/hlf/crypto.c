@@ -2,7 +2,9 @@
 /*
  * Unit tests for hlf/src/crypto.c: the low-S rule on hand-made signatures
  * (boundaries, forced high-S, malformed DER) and memory wiping. The
- * 5000-signature check through real keys is in identity.c.
+ * 5000-signature check through real keys is in identity.c. HMAC-SHA256
+ * is checked against RFC 4231 vectors and against OpenSSL's one-shot
+ * HMAC() (a different code path from the EVP_MAC one libhlf uses).
  */
 #include "hlf/crypto.h"
 #include "hlf/err.h"
@@ -11,6 +13,9 @@
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <string.h>
 
 static const char order_hex[] =
     "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551";
@@ -189,11 +194,87 @@ TEST_IMPL(wipe_and_hex)
     hlf_wipe(NULL, 4); /* tolerated */
 }
 
+/* RFC 4231 test cases 1, 2, 4 and 6 (6: a key longer than the block). */
+TEST_IMPL(hmac_sha256_rfc4231)
+{
+    static const struct {
+        const char *key_hex;
+        const char *msg;
+        const char *mac_hex;
+    } v[] = {
+        {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "Hi There",
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {"4a656665", "what do ya want for nothing?",
+         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+        {"0102030405060708090a0b0c0d0e0f10111213141516171819", NULL,
+         "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+        {"aa", "Test Using Larger Than Block-Size Key - Hash Key First",
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+    };
+    uint8_t key[131], msg[50], mac[HLF_SHA256_LEN];
+    char hex[2 * HLF_SHA256_LEN + 1];
+    size_t i, j, klen, mlen;
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        klen = strlen(v[i].key_hex) / 2;
+        for (j = 0; j < klen; j++) {
+            char byte[3] = {v[i].key_hex[2 * j], v[i].key_hex[2 * j + 1],
+                            '\0'};
+
+            key[j] = (uint8_t)strtol(byte, NULL, 16);
+        }
+        if (i == 3) { /* 131 bytes of 0xaa */
+            klen = sizeof(key);
+            memset(key, 0xaa, klen);
+        }
+        if (v[i].msg != NULL) {
+            mlen = strlen(v[i].msg);
+            memcpy(msg, v[i].msg, mlen);
+        } else { /* case 4: 50 bytes of 0xcd */
+            mlen = 50;
+            memset(msg, 0xcd, mlen);
+        }
+        ASSERT_EQ(hlf_hmac_sha256(key, klen, msg, mlen, mac), HLF_OK);
+        hlf_hex_encode(mac, sizeof(mac), hex);
+        ASSERT_STR_EQ(hex, v[i].mac_hex);
+    }
+}
+
+/* Every key and message length 0..80 agrees with OpenSSL's HMAC(). */
+TEST_IMPL(hmac_sha256_matches_openssl)
+{
+    uint8_t key[80], msg[80], mine[HLF_SHA256_LEN], ref[EVP_MAX_MD_SIZE];
+    unsigned int rlen;
+    size_t kl, ml;
+
+    for (kl = 0; kl < sizeof(key); kl++)
+        key[kl] = (uint8_t)(kl * 7 + 3);
+    for (ml = 0; ml < sizeof(msg); ml++)
+        msg[ml] = (uint8_t)(ml * 13 + 1);
+    for (kl = 0; kl <= sizeof(key); kl += 5) {
+        for (ml = 0; ml <= sizeof(msg); ml += 3) {
+            rlen = 0;
+            ASSERT_NOT_NULL(HMAC(EVP_sha256(), key, (int)kl, msg, ml, ref,
+                                 &rlen));
+            ASSERT_EQ(rlen, HLF_SHA256_LEN);
+            ASSERT_EQ(hlf_hmac_sha256(kl ? key : NULL, kl, ml ? msg : NULL,
+                                      ml, mine), HLF_OK);
+            ASSERT_MEM_EQ(mine, ref, HLF_SHA256_LEN);
+        }
+    }
+    /* A NULL pointer with a length, or no output, is refused. */
+    ASSERT_EQ(hlf_hmac_sha256(NULL, 1, msg, 1, mine), HLF_EINVAL);
+    ASSERT_EQ(hlf_hmac_sha256(key, 1, NULL, 1, mine), HLF_EINVAL);
+    ASSERT_EQ(hlf_hmac_sha256(key, 1, msg, 1, NULL), HLF_EINVAL);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(low_s_boundaries),
     TEST_ENTRY(low_s_forced_high_signature),
     TEST_ENTRY(low_s_rejects_malformed),
     TEST_ENTRY(wipe_and_hex),
+    TEST_ENTRY(hmac_sha256_rfc4231),
+    TEST_ENTRY(hmac_sha256_matches_openssl),
 };
 
 TEST_MAIN(tests)
