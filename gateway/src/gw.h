@@ -522,8 +522,10 @@ int gw_reply_stream(gw_req_t *req, int status, const char *content_type,
 void gw_stream_wake(gw_stream_t *s);
 
 /*
- * Ask the stream to end (read is not called again; close gets
- * GW_STREAM_END_EOF). E.g. a slow subscriber being dropped.
+ * Ask the stream to end now: read is not called again (data it has not
+ * returned yet is not sent) and close gets GW_STREAM_END_EOF. E.g. a slow
+ * subscriber being dropped. To finish after the last data instead, return
+ * GW_STREAM_EOF from read.
  * THREAD SAFETY: any thread, until gw_stream_release.
  */
 void gw_stream_end(gw_stream_t *s);

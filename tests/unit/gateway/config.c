@@ -344,7 +344,8 @@ TEST_IMPL(config_network_env)
     gw_config_free(cfg);
     free(errs);
     /* Errors name the network_env line and what is missing. */
-    free(gwt_write(dir, "bad.json", "{\"orgs\":{\"X\":{\"msp_id\":\"XMSP\"}}}"));
+    free(gwt_write(dir, "bad.json",
+                   "{\"orgs\":{\"X\":{\"msp_id\":\"XMSP\"}}}"));
     ASSERT_EQ(load_text(dir, "\nnetwork_env bad.json\n", &cfg, &errs, &err),
               HLF_ECONFIG);
     snprintf(text, sizeof(text), "%s/gw.conf:2: network_env: \"%s/bad.json\": "

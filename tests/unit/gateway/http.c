@@ -165,6 +165,47 @@ h_stream(gw_req_t *req)
     return rc;
 }
 
+/* The same stream, but replied from a pool job (e.g. after a replay). */
+static void
+stream_job(void *arg)
+{
+    h_stream(arg);
+}
+
+static int
+h_stream_async(gw_req_t *req)
+{
+    return gw_req_defer(req, stream_job, req, NULL);
+}
+
+/* gw_reply_hlf_error for a libhlf failure chosen by ?code=. */
+static int
+h_hlf(gw_req_t *req)
+{
+    const char *code = gw_req_query(req, "code");
+    hlf_error_t e;
+
+    hlf_error_clear(&e);
+    if (strcmp(code, "chaincode") == 0) {
+        hlf_error_set(&e, HLF_ECHAINCODE, "chaincode response 400");
+        e.chaincode_status = 400;
+        snprintf(e.chaincode_message, sizeof(e.chaincode_message),
+                 "{\"error\":{\"code\":\"INVALID_LOOKUP\",\"field\":"
+                 "\"System\",\"message\":\"unknown System\"}}");
+    } else if (strcmp(code, "chaincode-text") == 0) {
+        hlf_error_set(&e, HLF_ECHAINCODE, "chaincode response 500, boom");
+        e.chaincode_status = 500;
+        snprintf(e.chaincode_message, sizeof(e.chaincode_message), "boom");
+    } else if (strcmp(code, "unavail") == 0) {
+        hlf_error_set(&e, HLF_EUNAVAIL, "Unavailable: connection refused");
+    } else if (strcmp(code, "timeout") == 0) {
+        hlf_error_set(&e, HLF_ETIMEDOUT, "DeadlineExceeded");
+    } else {
+        hlf_error_set(&e, HLF_ECOMMIT, "MVCC_READ_CONFLICT");
+    }
+    return gw_reply_hlf_error(req, &e);
+}
+
 static void
 p_put(const char *text)
 {
@@ -230,6 +271,9 @@ setup(const char *extra)
     ASSERT_EQ(gw_http_route("GET", "/t/fail", h_fail, 0), HLF_OK);
     ASSERT_EQ(gw_http_route("GET", "/t/slow", h_slow, 0), HLF_OK);
     ASSERT_EQ(gw_http_route("GET", "/t/stream", h_stream, 0), HLF_OK);
+    ASSERT_EQ(gw_http_route("GET", "/t/stream-async", h_stream_async, 0),
+              HLF_OK);
+    ASSERT_EQ(gw_http_route("GET", "/t/hlf", h_hlf, 0), HLF_OK);
     port = gwt_start(cfg);
     return cfg;
 }
@@ -420,6 +464,38 @@ TEST_IMPL(http_handler_errors)
     do_req("GET", "/t/fail", NULL, NULL, &r);
     expect(&r, 500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
                     "\"no reply\"}}");
+    gwt_resp_free(&r);
+    gwt_stop(cfg);
+}
+
+TEST_IMPL(http_hlf_error_mapping)
+{
+    gw_config_t *cfg = setup(NULL);
+    gwt_resp_t r;
+    char ra[16];
+
+    do_req("GET", "/t/hlf?code=chaincode", NULL, NULL, &r);
+    expect(&r, 400, "{\"error\":{\"code\":\"INVALID_LOOKUP\",\"field\":"
+                    "\"System\",\"message\":\"unknown System\"}}");
+    gwt_resp_free(&r);
+    do_req("GET", "/t/hlf?code=chaincode-text", NULL, NULL, &r);
+    expect(&r, 500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
+                    "\"chaincode error: chaincode response 500, boom\"}}");
+    gwt_resp_free(&r);
+    do_req("GET", "/t/hlf?code=unavail", NULL, NULL, &r);
+    expect(&r, 503, "{\"error\":{\"code\":\"LEDGER_UNAVAILABLE\","
+                    "\"message\":\"ledger unavailable: Unavailable: "
+                    "connection refused\"}}");
+    ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "1");
+    gwt_resp_free(&r);
+    do_req("GET", "/t/hlf?code=timeout", NULL, NULL, &r);
+    expect(&r, 504, "{\"error\":{\"code\":\"TIMEOUT\",\"message\":"
+                    "\"the ledger did not answer in time: "
+                    "DeadlineExceeded\"}}");
+    gwt_resp_free(&r);
+    do_req("GET", "/t/hlf?code=commit", NULL, NULL, &r);
+    expect(&r, 500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
+                    "\"ECOMMIT: MVCC_READ_CONFLICT\"}}");
     gwt_resp_free(&r);
     gwt_stop(cfg);
 }
@@ -626,10 +702,13 @@ TEST_IMPL(http_async_reply)
 {
     gw_config_t *cfg = setup(NULL);
     gwt_resp_t r;
+    int i;
 
     do_req("GET", "/t/slow?ms=300", NULL, NULL, &r);
     expect(&r, 200, "{\"slept\":300}");
     ASSERT(r.secs >= 0.29);
+    for (i = 0; i < 200 && atomic_load(&slow_done) == 0; i++)
+        gwt_sleep_ms(10); /* the job records rc after replying */
     ASSERT_EQ(atomic_load(&slow_rc), HLF_OK);
     gwt_resp_free(&r);
     /* A fast job may answer before the handler returned. */
@@ -733,6 +812,31 @@ TEST_IMPL(http_stream_delivers)
     ASSERT_STR_EQ(c.r.body, "id: 0\ndata: x\n\nid: 1\ndata: x\n\n"
                             "id: 2\ndata: x\n\nid: 3\ndata: x\n\n"
                             "id: 4\ndata: x\n\n");
+    p_wait_closed();
+    ASSERT_EQ(atomic_load(&P.why), GW_STREAM_END_EOF);
+    gwt_resp_free(&c.r);
+    gw_stream_release(atomic_load(&P.s));
+    wait_idle();
+    gwt_stop(cfg);
+}
+
+TEST_IMPL(http_stream_from_job)
+{
+    gw_config_t *cfg = setup(NULL);
+    client_t c;
+
+    client_start(&c, "/t/stream-async", 10000);
+    p_wait_stream();
+    p_put("data: a\n\n");
+    gwt_sleep_ms(50);
+    pthread_mutex_lock(&P.lock);
+    P.eof = 1; /* read returns EOF once "b" is out */
+    pthread_mutex_unlock(&P.lock);
+    p_put("data: b\n\n");
+    gwt_async_join(&c);
+    ASSERT_EQ(c.r.curl_rc, 0);
+    ASSERT_EQ(c.r.status, 200);
+    ASSERT_STR_EQ(c.r.body, "data: a\n\ndata: b\n\n");
     p_wait_closed();
     ASSERT_EQ(atomic_load(&P.why), GW_STREAM_END_EOF);
     gwt_resp_free(&c.r);
@@ -921,6 +1025,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(http_payload_too_large),
     TEST_ENTRY(http_malformed_json),
     TEST_ENTRY(http_handler_errors),
+    TEST_ENTRY(http_hlf_error_mapping),
     TEST_ENTRY(http_errcode_table),
     TEST_ENTRY(http_auth),
     TEST_ENTRY(http_auth_constant_time),
@@ -931,6 +1036,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(http_async_client_gone),
     TEST_ENTRY(http_timeout_504),
     TEST_ENTRY(http_stream_delivers),
+    TEST_ENTRY(http_stream_from_job),
     TEST_ENTRY(http_stream_idle_no_spin),
     TEST_ENTRY(http_stream_client_gone),
     TEST_ENTRY(http_drain),
