@@ -88,7 +88,8 @@ typedef struct gw_event_s {
     const char *transaction_id; /* the event's TransactionId */
     const char *recorded_by;    /* creator MSP id ("" if unknown) */
     const char *field[GW_EVF__COUNT]; /* "" when absent */
-    const char *json;           /* NUL-terminated, inside frame */
+    const char *json;           /* json_len bytes inside frame, NOT
+                                   NUL-terminated (frame goes on) */
     size_t json_len;
     const char *frame;          /* the whole SSE event, NUL-terminated */
     size_t frame_len;
