@@ -292,6 +292,16 @@ resoctl_cmd_network(int argc, char **argv)
 
     export_default("RESO_CERTS_BIN", RESOCTL_CERTS_BIN);
     export_default("RESO_CHAINCODE_BIN", RESOCTL_CHAINCODE_BIN);
+    {
+        /* So that the summary can print commands that work as pasted. */
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n > 0) {
+            self[n] = '\0';
+            export_default("RESOCTL_BIN", self);
+        }
+    }
     fflush(stdout);
     fflush(stderr);
     /* execvp takes char *const[]; the strings are never modified. */

@@ -158,7 +158,14 @@ print_summary() {
     printf 'env:    resoctl network env --json --run-dir %s\n' "$RUN"
     printf 'stop:   resoctl network down --run-dir %s\n' "$RUN"
     o=${ORG_NAMES[0]}
-    printf 'try (GetEvent of an id never recorded: the chaincode answers with its not-found error):\n'
+    local r=${RESOCTL_BIN:-resoctl} subj=US-42049-49888-1213666-R-N
+    # The example event has no single quotes, so it can be quoted literally.
+    printf "try:    echo '%s' | %q event record - --run-dir %q\\n" \
+        '{"EventSubject":"'"$subj"'","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"ae1643","Application":"87478-a43"}' \
+        "$r" "$RUN"
+    printf '        %q subject history %s --run-dir %q --org MLS\n' "$r" "$subj" "$RUN"
+    printf '        %q events tail --from-block 0 --run-dir %q\n' "$r" "$RUN"
+    printf 'peer CLI (GetEvent of an id never recorded: the chaincode answers with its not-found error):\n'
     printf '        FABRIC_CFG_PATH=%q CORE_PEER_LOCALMSPID=%s CORE_PEER_MSPCONFIGPATH=%q CORE_PEER_ADDRESS=127.0.0.1:%s CORE_PEER_TLS_ENABLED=true CORE_PEER_TLS_ROOTCERT_FILE=%q %q chaincode query -C %s -n %s -c '"'%s'"'\n' \
         "$CONFIG/$(peer_proc "$o")" "${ORG_MSP[$o]}" "$(user_msp "$o" User1)" \
         "${P_PEER[$o]}" "$(peer_dir "$o")/tls/ca.crt" "$RESO_NET_FABRIC_BIN/peer" \
