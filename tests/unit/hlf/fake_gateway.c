@@ -465,6 +465,11 @@ chaincode_events(fake_gateway_t *g, const uint8_t *req, size_t len,
     size_t i;
 
     r->streaming = 1;
+    /* A client that cancels right after opening the stream may do so
+     * before its request message is sent; the call then arrives with no
+     * message at all. That is a cancelled call, not a malformed request. */
+    if (len == 0)
+        return;
     in = gateway__signed_chaincode_events_request__unpack(NULL, len, req);
     ASSERT_NOT_NULL(in);
     if (check_sig(g, r, "chaincode events", &in->request, &in->signature))

@@ -25,6 +25,7 @@ typedef struct {
     hlf_gateway_t *gw;
     hlf_network_t *net;
     hlf_contract_t *cc;
+    uint8_t *creator; /* the fake's copy: it must outlive the identity */
 } env_t;
 
 static void
@@ -40,7 +41,17 @@ env_up(env_t *v)
               HLF_OK);
     fake_gateway_init(&v->fg);
     v->fg.signer = v->msp.key;
-    v->fg.creator = hlf_identity_creator(v->id, &v->fg.creator_len);
+    {
+        /* The fake server may still check a late, cancelled call after
+         * the gateway (and with it the identity) is gone: give it its
+         * own copy of the creator bytes. */
+        const uint8_t *c = hlf_identity_creator(v->id, &v->fg.creator_len);
+
+        v->creator = malloc(v->fg.creator_len);
+        ASSERT_NOT_NULL(v->creator);
+        memcpy(v->creator, c, v->fg.creator_len);
+        v->fg.creator = v->creator;
+    }
     v->fs = fake_server_start(fake_gateway_handler, &v->fg, NULL);
     memset(&co, 0, sizeof(co));
     co.target = fake_server_target(v->fs);
@@ -65,8 +76,11 @@ env_down(env_t *v)
     hlf_gateway_close(v->gw);
     hlf_conn_close(v->conn);
     fake_server_stop(v->fs);
-    ASSERT_EQ(v->fg.bad_requests, 0);
+    if (v->fg.bad_requests != 0)
+        TEST__FAIL("fake gateway saw %d bad request(s), last: %s",
+                   v->fg.bad_requests, v->fg.last_bad);
     fake_gateway_destroy(&v->fg);
+    free(v->creator);
     tu_msp_free(&v->msp);
 }
 
