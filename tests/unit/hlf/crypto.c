@@ -211,7 +211,7 @@ TEST_IMPL(hmac_sha256_rfc4231)
         {"aa", "Test Using Larger Than Block-Size Key - Hash Key First",
          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
     };
-    uint8_t key[131], msg[50], mac[HLF_SHA256_LEN];
+    uint8_t key[131], msg[64], mac[HLF_SHA256_LEN];
     char hex[2 * HLF_SHA256_LEN + 1];
     size_t i, j, klen, mlen;
 
