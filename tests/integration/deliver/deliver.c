@@ -24,7 +24,7 @@
 #include "hlf/crypto.h"
 #include "hlf/deliver.h"
 #include "hlf/gateway.h"
-#include "netenv.h"
+#include "netfixture.h"
 #include "task.h"
 
 /* protos.TxValidationCode DUPLICATE_TXID. */
@@ -38,68 +38,6 @@ typedef reso_org_t org_t;
 /* Network description                                                 */
 /* ------------------------------------------------------------------ */
 
-/* The network's run directory from the fixture file, or a skip. */
-static char *
-fixture_run_dir(void)
-{
-    const char *path = getenv("RESO_TEST_ENV_FILE");
-    char line[4096];
-    char *val = NULL;
-    FILE *fp;
-
-    if (path == NULL)
-        RETURN_SKIP("RESO_TEST_ENV_FILE is not set (run through ctest)");
-    fp = fopen(path, "r");
-    if (fp == NULL)
-        RETURN_SKIP("no network fixture file (network_up did not run)");
-    while (val == NULL && fgets(line, sizeof(line), fp) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "NET_SKIP=", 9) == 0) {
-            fclose(fp);
-            RETURN_SKIP(line + 9);
-        }
-        if (strncmp(line, "NET_RUN_DIR=", 12) == 0)
-            val = strdup(line + 12);
-    }
-    fclose(fp);
-    ASSERT_NOT_NULL(val);
-    return val;
-}
-
-/* `resoctl network env --json` of the fixture network (new reference). */
-static json_t *
-network_env(void)
-{
-    char *run = fixture_run_dir();
-    char why[1024];
-    json_t *env;
-
-    ASSERT_NOT_NULL(getenv("RESOCTL"));
-    if (reso_netenv_load(getenv("RESOCTL"), run, NULL, &env, why,
-                         sizeof(why)) != 0)
-        TEST__FAIL("network env: %s", why);
-    free(run);
-    return env;
-}
-
-static const char *
-jstr(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!json_is_string(v))
-        TEST__FAIL("missing string %s", key);
-    return json_string_value(v);
-}
-
-static void
-org_open(json_t *env, const char *name, org_t *o)
-{
-    char why[1024];
-
-    if (reso_netenv_open_org(env, name, "client", o, why, sizeof(why)) != 0)
-        TEST__FAIL("open %s: %s", name, why);
-}
 
 /* ------------------------------------------------------------------ */
 /* Recording                                                           */
@@ -340,9 +278,9 @@ check_record_tx(const hlf_block_tx_t *t, const recorded_t *r,
 
 TEST_IMPL(blocks_from_genesis_carry_recorded_events)
 {
-    json_t *env = network_env();
-    const char *channel = jstr(env, "channel");
-    const char *chaincode = jstr(env, "chaincode");
+    json_t *env = netfx_env();
+    const char *channel = netfx_str(env, "channel");
+    const char *chaincode = netfx_str(env, "chaincode");
     org_t recorder, reader;
     recorded_t rec[4], last;
     hlf_blocks_opts_t o;
@@ -354,8 +292,8 @@ TEST_IMPL(blocks_from_genesis_carry_recorded_events)
     size_t i, found = 0, dup_seen = 0, total_tx = 0;
     int rc;
 
-    org_open(env, "MLS", &recorder);
-    org_open(env, "Brokerage", &reader);
+    netfx_org_open(env, "MLS", &recorder);
+    netfx_org_open(env, "Brokerage", &reader);
     record(&recorder, "Recorded", &rec[0]);
     record(&recorder, "Changed", &rec[1]);
     record(&recorder, "Removed", &rec[2]);
@@ -458,7 +396,7 @@ TEST_IMPL(blocks_from_genesis_carry_recorded_events)
 
 TEST_IMPL(blocks_from_next_commit)
 {
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     org_t recorder, reader;
     recorded_t r;
     hlf_blocks_t *s = NULL;
@@ -468,8 +406,8 @@ TEST_IMPL(blocks_from_next_commit)
     uint64_t first = 0, prev = 0;
     int got = 0, blocks = 0;
 
-    org_open(env, "Association", &recorder);
-    org_open(env, "MLS", &reader);
+    netfx_org_open(env, "Association", &recorder);
+    netfx_org_open(env, "MLS", &reader);
     hlf_error_clear(&err);
     if (hlf_network_block_events(reader.net, NULL, &s, &err) != HLF_OK)
         TEST__FAIL("block events: %s", err.text);
@@ -491,8 +429,8 @@ TEST_IMPL(blocks_from_next_commit)
         t = find_tx(b, r.tx_id, 0);
         if (t != NULL) {
             ASSERT_EQ(b->number, r.block);
-            check_record_tx(t, &r, &recorder, jstr(env, "channel"),
-                            jstr(env, "chaincode"), 0);
+            check_record_tx(t, &r, &recorder, netfx_str(env, "channel"),
+                            netfx_str(env, "chaincode"), 0);
             got = 1;
         }
         hlf_block_free(b);
@@ -539,9 +477,9 @@ first_result(hlf_network_t *net, hlf_error_t *err)
 
 TEST_IMPL(blocks_refused_by_the_peer)
 {
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     json_t *orderer = json_object_get(env, "orderer");
-    const char *host = jstr(orderer, "host_override");
+    const char *host = netfx_str(orderer, "host_override");
     const char *domain = strchr(host, '.');
     hlf_identity_t *oid = NULL;
     hlf_gateway_opts_t go;
@@ -551,7 +489,7 @@ TEST_IMPL(blocks_refused_by_the_peer)
     char msp[1024];
     int rc;
 
-    org_open(env, "Brokerage", &reader);
+    netfx_org_open(env, "Brokerage", &reader);
     /* A channel this peer has not joined. */
     rc = first_result(hlf_gateway_get_network(reader.gw, "no-such-channel"),
                       &err);
@@ -564,7 +502,7 @@ TEST_IMPL(blocks_refused_by_the_peer)
     ASSERT_NOT_NULL(domain);
     snprintf(msp, sizeof(msp),
              "%s/ordererOrganizations/%s/users/Admin@%s/msp",
-             jstr(env, "crypto_dir"), domain + 1, domain + 1);
+             netfx_str(env, "crypto_dir"), domain + 1, domain + 1);
     hlf_error_clear(&err);
     if (hlf_identity_load_msp(msp, "OrdererMSP", &oid, &err) != HLF_OK)
         TEST__FAIL("orderer admin: %s", err.text);
@@ -572,7 +510,7 @@ TEST_IMPL(blocks_refused_by_the_peer)
     go.conn = reader.conn;
     go.identity = oid;
     ASSERT_EQ(hlf_gateway_connect(&gw, &go, &err), HLF_OK);
-    rc = first_result(hlf_gateway_get_network(gw, jstr(env, "channel")),
+    rc = first_result(hlf_gateway_get_network(gw, netfx_str(env, "channel")),
                       &err);
     if (rc != HLF_EPERM)
         TEST__FAIL("orderer admin: %d %s", rc, err.text);

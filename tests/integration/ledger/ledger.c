@@ -23,7 +23,7 @@
 #include "hlf/crypto.h"
 #include "hlf/events.h"
 #include "hlf/gateway.h"
-#include "netenv.h"
+#include "netfixture.h"
 #include "task.h"
 
 static const char *const ORGS[] = {"Brokerage", "Association", "MLS"};
@@ -34,71 +34,6 @@ typedef reso_org_t org_t;
 /* Network description                                                 */
 /* ------------------------------------------------------------------ */
 
-/* Value of KEY=... in the fixture file; skips the test if NET_SKIP is set. */
-static char *
-fixture_value(const char *key)
-{
-    const char *path = getenv("RESO_TEST_ENV_FILE");
-    char line[4096];
-    char *val = NULL;
-    size_t klen = strlen(key);
-    FILE *fp;
-
-    if (path == NULL)
-        RETURN_SKIP("RESO_TEST_ENV_FILE is not set (run through ctest)");
-    fp = fopen(path, "r");
-    if (fp == NULL)
-        RETURN_SKIP("no network fixture file (network_up did not run)");
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "NET_SKIP=", 9) == 0) {
-            fclose(fp);
-            RETURN_SKIP(line + 9);
-        }
-        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
-            val = strdup(line + klen + 1);
-            break;
-        }
-    }
-    fclose(fp);
-    ASSERT_NOT_NULL(val);
-    return val;
-}
-
-/* `resoctl network env --json` of the fixture network (new reference). */
-static json_t *
-network_env(void)
-{
-    char *run = fixture_value("NET_RUN_DIR");
-    char why[1024];
-    json_t *env;
-
-    ASSERT_NOT_NULL(getenv("RESOCTL"));
-    if (reso_netenv_load(getenv("RESOCTL"), run, NULL, &env, why,
-                         sizeof(why)) != 0)
-        TEST__FAIL("network env: %s", why);
-    free(run);
-    return env;
-}
-
-static const char *
-jstr(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-
-    if (!json_is_string(v))
-        TEST__FAIL("missing string %s", key);
-    return json_string_value(v);
-}
-
-static void
-org_open(json_t *env, const char *name, org_t *o)
-{
-    char why[1024];
-
-    if (reso_netenv_open_org(env, name, "client", o, why, sizeof(why)) != 0)
-        TEST__FAIL("open %s: %s", name, why);
-}
 
 static void
 org_close(org_t *o)
@@ -226,10 +161,10 @@ check_stored(json_t *ev, const char *doc, const char *fabric_txid)
     /* TransactionId is the UUID derived from the Fabric txid (index 0). */
     ASSERT_EQ(evl_uuid_from_txid(fabric_txid, strlen(fabric_txid), 0, uuid),
               HLF_OK);
-    ASSERT_STR_EQ(jstr(ev, "TransactionId"), uuid);
-    ASSERT_STR_EQ(jstr(ev, "Version"), "1.3");
+    ASSERT_STR_EQ(netfx_str(ev, "TransactionId"), uuid);
+    ASSERT_STR_EQ(netfx_str(ev, "Version"), "1.3");
     /* IMF-fixdate within a few minutes of now. */
-    ts = jstr(ev, "Timestamp");
+    ts = netfx_str(ev, "Timestamp");
     ASSERT_EQ(strlen(ts), 29);
     ASSERT_STR_EQ(ts + 25, " GMT");
     {
@@ -253,7 +188,7 @@ check_stored(json_t *ev, const char *doc, const char *fabric_txid)
 TEST_IMPL(record_get_history_each_org)
 {
     static const char *const states[] = {"Recorded", "Changed", "Removed"};
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     org_t orgs[3];
     char subject[64];
     char ids[3][EVL_UUID_LEN + 1];
@@ -261,14 +196,14 @@ TEST_IMPL(record_get_history_each_org)
 
     unique_subject(subject, sizeof(subject), "1");
     for (i = 0; i < 3; i++)
-        org_open(env, ORGS[i], &orgs[i]);
+        netfx_org_open(env, ORGS[i], &orgs[i]);
     for (i = 0; i < 3; i++) {
         char *doc = event_json(subject, states[i], "ae1643");
         char txid[65];
         json_t *ev = record(&orgs[i], doc, txid, NULL);
 
         check_stored(ev, doc, txid);
-        snprintf(ids[i], sizeof(ids[i]), "%s", jstr(ev, "TransactionId"));
+        snprintf(ids[i], sizeof(ids[i]), "%s", netfx_str(ev, "TransactionId"));
         /* Every org reads back exactly what was stored; the recording
          * org's peer at once (it reported the commit). */
         for (j = 0; j < 3; j++) {
@@ -290,9 +225,9 @@ TEST_IMPL(record_get_history_each_org)
         for (i = 0; i < 3; i++) {
             json_t *e = json_array_get(hist, i);
 
-            ASSERT_STR_EQ(jstr(e, "TransactionId"), ids[i]);
-            ASSERT_STR_EQ(jstr(e, "State"), states[i]);
-            ASSERT_STR_EQ(jstr(e, "EventSubject"), subject);
+            ASSERT_STR_EQ(netfx_str(e, "TransactionId"), ids[i]);
+            ASSERT_STR_EQ(netfx_str(e, "State"), states[i]);
+            ASSERT_STR_EQ(netfx_str(e, "EventSubject"), subject);
         }
         json_decref(hist);
     }
@@ -353,7 +288,7 @@ cmp_str(const void *a, const void *b)
 
 TEST_IMPL(two_hundred_records_all_readable)
 {
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     org_t orgs[3];
     pthread_t th[THREADS];
     worker_t w[THREADS];
@@ -366,7 +301,7 @@ TEST_IMPL(two_hundred_records_all_readable)
 
     unique_subject(subject, sizeof(subject), "200");
     for (i = 0; i < 3; i++)
-        org_open(env, ORGS[i], &orgs[i]);
+        netfx_org_open(env, ORGS[i], &orgs[i]);
     /* Spread the writers over the three orgs' gateways. */
     for (i = 0; i < THREADS; i++) {
         w[i].org = &orgs[i % 3];
@@ -386,8 +321,8 @@ TEST_IMPL(two_hundred_records_all_readable)
     for (i = 0; i < MANY; i++) {
         json_t *ev = get_event_eventually(&orgs[(i + 1) % 3], ids[i]);
 
-        ASSERT_STR_EQ(jstr(ev, "TransactionId"), ids[i]);
-        ASSERT_STR_EQ(jstr(ev, "EventSubject"), subject);
+        ASSERT_STR_EQ(netfx_str(ev, "TransactionId"), ids[i]);
+        ASSERT_STR_EQ(netfx_str(ev, "EventSubject"), subject);
         json_decref(ev);
     }
     /* Playback holds exactly the 200, in non-decreasing time order. */
@@ -397,15 +332,15 @@ TEST_IMPL(two_hundred_records_all_readable)
         json_t *e = json_array_get(hist, i);
 
         snprintf(hist_ids[i], sizeof(hist_ids[i]), "%s",
-                 jstr(e, "TransactionId"));
+                 netfx_str(e, "TransactionId"));
         if (i > 0) {
             struct tm a, b;
 
             memset(&a, 0, sizeof(a));
             memset(&b, 0, sizeof(b));
-            strptime(jstr(json_array_get(hist, i - 1), "Timestamp"),
+            strptime(netfx_str(json_array_get(hist, i - 1), "Timestamp"),
                      "%a, %d %b %Y %H:%M:%S GMT", &a);
-            strptime(jstr(e, "Timestamp"), "%a, %d %b %Y %H:%M:%S GMT",
+            strptime(netfx_str(e, "Timestamp"), "%a, %d %b %Y %H:%M:%S GMT",
                      &b);
             ASSERT_LE(timegm(&a), timegm(&b));
         }
@@ -442,12 +377,12 @@ expect_reject(org_t *o, const char *fn, const char *doc, int status,
         TEST__FAIL("chaincode message is not JSON: %s",
                    err.chaincode_message);
     e = json_object_get(msg, "error");
-    ASSERT_STR_EQ(jstr(e, "code"), code);
+    ASSERT_STR_EQ(netfx_str(e, "code"), code);
     if (field != NULL)
-        ASSERT_STR_EQ(jstr(e, "field"), field);
+        ASSERT_STR_EQ(netfx_str(e, "field"), field);
     else
         ASSERT_NULL(json_object_get(e, "field"));
-    ASSERT(strlen(jstr(e, "message")) > 10);
+    ASSERT(strlen(netfx_str(e, "message")) > 10);
     /* The same rejection through Evaluate (no endorsement, no ordering). */
     hlf_error_clear(&err);
     rc = hlf_contract_evaluate(o->contract, fn, &arg, 1, &res, &err);
@@ -456,21 +391,21 @@ expect_reject(org_t *o, const char *fn, const char *doc, int status,
     json_decref(msg);
     msg = json_loads(err.chaincode_message, 0, NULL);
     ASSERT_NOT_NULL(msg);
-    ASSERT_STR_EQ(jstr(json_object_get(msg, "error"), "code"), code);
+    ASSERT_STR_EQ(netfx_str(json_object_get(msg, "error"), "code"), code);
     json_decref(msg);
     hlf_bytes_free(&res);
 }
 
 TEST_IMPL(invalid_events_rejected_with_code_and_field)
 {
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     org_t o;
     char subject[64];
     char *good;
     json_t *e;
     char *doc;
 
-    org_open(env, "Association", &o);
+    netfx_org_open(env, "Association", &o);
     unique_subject(subject, sizeof(subject), "bad");
     good = event_json(subject, "Recorded", "ae1643");
 
@@ -545,7 +480,7 @@ TEST_IMPL(invalid_events_rejected_with_code_and_field)
 
 TEST_IMPL(chaincode_events_carry_recorded_events)
 {
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     org_t o, reader;
     char subject[64];
     char txids[3][65];
@@ -556,8 +491,8 @@ TEST_IMPL(chaincode_events_carry_recorded_events)
     hlf_error_t err;
     int found = 0, i;
 
-    org_open(env, "MLS", &o);
-    org_open(env, "Brokerage", &reader);
+    netfx_org_open(env, "MLS", &o);
+    netfx_org_open(env, "Brokerage", &reader);
     unique_subject(subject, sizeof(subject), "ev");
     for (i = 0; i < 3; i++) {
         char *doc = event_json(subject, i == 0 ? "Recorded" : "Changed",
@@ -574,7 +509,7 @@ TEST_IMPL(chaincode_events_carry_recorded_events)
     eo.has_start_block = 1;
     eo.start_block = first_block;
     hlf_error_clear(&err);
-    ASSERT_EQ(hlf_network_chaincode_events(reader.net, jstr(env,
+    ASSERT_EQ(hlf_network_chaincode_events(reader.net, netfx_str(env,
                                                             "chaincode"),
                                            &eo, &ev, &err),
               HLF_OK);
@@ -596,7 +531,7 @@ TEST_IMPL(chaincode_events_carry_recorded_events)
                                  0, NULL);
             ASSERT_NOT_NULL(payload);
             ASSERT(json_equal(payload, stored[found]));
-            ASSERT_STR_EQ(ce->chaincode_id, jstr(env, "chaincode"));
+            ASSERT_STR_EQ(ce->chaincode_id, netfx_str(env, "chaincode"));
             json_decref(payload);
             found++;
         }
