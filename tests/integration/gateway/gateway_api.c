@@ -37,7 +37,7 @@
 #include "evl.h"
 #include "gwtest.h"
 #include "hlf/crypto.h"
-#include "netenv.h"
+#include "netfixture.h"
 #include "task.h"
 
 #ifndef RESO_GATEWAY_BIN_DEFAULT
@@ -51,58 +51,13 @@ static const char *const ORGS[] = {"Brokerage", "Association", "MLS"};
 /* The network                                                        */
 /* ------------------------------------------------------------------ */
 
-/* NET_RUN_DIR from the fixture file (new); skips when the fixture says
- * NET_SKIP or is missing. */
-static char *
-fixture_run_dir(void)
-{
-    const char *path = getenv("RESO_TEST_ENV_FILE");
-    char line[4096], *run = NULL;
-    FILE *fp;
-
-    if (path == NULL || (fp = fopen(path, "r")) == NULL)
-        RETURN_SKIP("no network fixture (run through ctest -L network)");
-    while (run == NULL && fgets(line, sizeof(line), fp) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "NET_SKIP=", 9) == 0) {
-            fclose(fp);
-            RETURN_SKIP(line + 9);
-        }
-        if (strncmp(line, "NET_RUN_DIR=", 12) == 0)
-            run = strdup(line + 12);
-    }
-    fclose(fp);
-    ASSERT_NOT_NULL(run);
-    return run;
-}
-
-static json_t *
-network_env(void)
-{
-    char *run = fixture_run_dir(), why[1024];
-    json_t *env;
-
-    ASSERT_NOT_NULL(getenv("RESOCTL"));
-    if (reso_netenv_load(getenv("RESOCTL"), run, NULL, &env, why,
-                         sizeof(why)) != 0)
-        TEST__FAIL("network env: %s", why);
-    free(run);
-    return env;
-}
-
 /* env.orgs.<org>.<a>.<b> as a string (borrowed from env). */
 static const char *
 org_str(json_t *env, const char *org, const char *a, const char *b)
 {
-    json_t *v = json_object_get(
-        json_object_get(json_object_get(env, "orgs"), org), a);
-
-    if (b != NULL)
-        v = json_object_get(v, b);
-    if (!json_is_string(v))
-        TEST__FAIL("env: orgs.%s.%s%s%s missing", org, a, b ? "." : "",
-                   b ? b : "");
-    return json_string_value(v);
+    return netfx_str(json_object_get(json_object_get(
+                         json_object_get(env, "orgs"), org), a),
+                     b);
 }
 
 /* ------------------------------------------------------------------ */
@@ -516,7 +471,7 @@ count_history(const gwp_t *g, int org, const char *subject)
 
 TEST_IMPL(gw_record_read_playback_each_org)
 {
-    json_t *env = network_env(), *got[NORGS], *hist;
+    json_t *env = netfx_env(), *got[NORGS], *hist;
     char subject[96], path[256];
     gwp_t g;
     int org, reader, pages;
@@ -594,7 +549,7 @@ TEST_IMPL(gw_record_read_playback_each_org)
 
 TEST_IMPL(gw_auth_401_403)
 {
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     static const char *const as_assoc[] = {"X-Reso-Identity: Association",
                                            NULL};
     static const char *const as_self[] = {"X-Reso-Identity: BrokerageMSP",
@@ -685,7 +640,7 @@ TEST_IMPL(gw_every_error_class)
                                              NULL};
     static const char *const bad_idem[] = {"Idempotency-Key: has space",
                                            NULL};
-    json_t *env = network_env();
+    json_t *env = netfx_env();
     char subject[96], *doc, hdr[64], *big;
     gwp_t g;
     gwt_resp_t r;
@@ -851,7 +806,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     static const char *const k1[] = {"Idempotency-Key: it-k1", NULL};
     static const char *const k2[] = {"Idempotency-Key: it-k2", NULL};
     static const char *const k3[] = {"Idempotency-Key: it-k3", NULL};
-    json_t *env = network_env(), *first, *recs, *v;
+    json_t *env = netfx_env(), *first, *recs, *v;
     char s1[96], s2[96], *doc1, *doc1b, *doc2, *bad, hdr[64], hash2[65];
     gwp_t g;
     gwt_resp_t r, r2;
@@ -972,7 +927,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
 TEST_IMPL(gw_async_then_status)
 {
     static const char *const async[] = {"Prefer: respond-async", NULL};
-    json_t *env = network_env(), *b, *st = NULL;
+    json_t *env = netfx_env(), *b, *st = NULL;
     char subject[96], *doc, loc[160], hdr[64], path[160];
     const char *txid;
     gwp_t g;
@@ -1051,7 +1006,7 @@ TEST_IMPL(gw_async_then_status)
 
 TEST_IMPL(gw_catalog_is_profile_1_3)
 {
-    json_t *env = network_env(), *b, *lk;
+    json_t *env = netfx_env(), *b, *lk;
     const evl_profile_t *p = evl_profile_find("1.3");
     static const size_t sizes[EVL_LK_COUNT] = {9, 7, 11, 17, 13};
     gwp_t g;
@@ -1113,7 +1068,7 @@ peers_conf(json_t *env, int brokerage_port, const char *assoc_addr,
 
 TEST_IMPL(gw_failover_and_unavailable)
 {
-    json_t *env = network_env(), *b;
+    json_t *env = netfx_env(), *b;
     char conf[4096], subject[96], *doc, hdr[32], path[160], assoc[128];
     int dead1 = 0, dead2 = 0;
     gwp_t g;
