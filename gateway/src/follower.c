@@ -850,6 +850,11 @@ stream_init(const gw_config_t *cfg, hlf_error_t *err)
         return hlf_error_set(err, HLF_ENOMEM, "stream: cannot register "
                              "metrics");
     seen_reconnects = seen_events = seen_drops = 0;
+    /* Series exist from the start: a scraper sees 0, not nothing. */
+    gw_counter_add(m_reconnects, NULL, 0);
+    gw_counter_add(m_events, NULL, 0);
+    gw_counter_add(m_hub_drops, NULL, 0);
+    gw_gauge_set(m_lag, NULL, 0);
     if (gw_metrics_collector(collect, NULL) != HLF_OK ||
         gw_health_register("follower", health, NULL) != HLF_OK)
         return hlf_error_set(err, HLF_ENOMEM, "stream: cannot register "

@@ -474,7 +474,10 @@ gw_sse_init(const gw_config_t *cfg)
                                  NULL, 0);
     if (m_clients == NULL || m_delivered == NULL || m_drops == NULL)
         return HLF_ENOMEM;
+    /* Series exist from the start: a scraper sees 0, not nothing. */
     gw_gauge_set(m_clients, NULL, 0);
+    gw_counter_add(m_delivered, NULL, 0);
+    gw_counter_add(m_drops, NULL, 0);
     return gw_http_route("GET", "/v1/stream", h_stream, GW_ROUTE_AUTH);
 }
 
@@ -503,11 +506,12 @@ gw_sse_shutdown(void)
         g_ticker_running = 0;
     }
     /* Connections the drain could not finish yet keep their client until
-     * MHD closes them; only their hub subscription goes now. */
+     * MHD closes them; only their hub subscription goes now. Woken, each
+     * writes a last comment and ends (see client_read). */
     pthread_mutex_lock(&g_lock);
     for (c = g_clients; c != NULL; c = c->next) {
         client_detach(c);
-        gw_stream_end(atomic_load(&c->stream));
+        gw_stream_wake(atomic_load(&c->stream));
     }
     pthread_mutex_unlock(&g_lock);
 }
