@@ -565,6 +565,29 @@ void gw_http_stop(void);
 /* Requests in flight right now (handlers + pending jobs). Any thread. */
 int gw_http_in_flight(void);
 
+/*
+ * Test-only (tests/fuzz/fuzz_gateway_request.c): one request through the
+ * core pipeline without MHD or a connection: routing, auth, rate limit,
+ * X-Reso-Identity, body rules, content type, body cap, JSON and the
+ * route's handler, as for a request MHD parsed. method and path (decoded,
+ * no query) are borrowed; query holds nquery decoded key/value pairs in
+ * gw_header_t (a NULL value is "?k"), hdrs the nhdrs request headers;
+ * body_len bytes of body reach the core in pieces of at most chunk bytes
+ * (0: one piece). cfg plays the daemon's config (borrowed until the next
+ * call or gw_http_stop). The worker pool must not be running: a handler's
+ * gw_req_defer then fails and the core answers 503, so no job and no
+ * Fabric call ever runs. *status gets the stored reply's status (0: no
+ * reply), *resp the reply (new struct MHD_Response *: the caller calls
+ * MHD_destroy_response; NULL: none). HLF_OK, HLF_EINVAL (daemon running,
+ * NULL argument), HLF_ENOMEM.
+ * THREAD SAFETY: one thread, never while the daemon runs.
+ */
+int gw__http_fuzz_request(const gw_config_t *cfg, const char *method,
+                          const char *path, const gw_header_t *query,
+                          size_t nquery, const gw_header_t *hdrs,
+                          size_t nhdrs, const char *body, size_t body_len,
+                          size_t chunk, int *status, void **resp);
+
 /* ------------------------------------------------------------------ */
 /* Authentication and rate limiting (auth.c; the core calls these)    */
 /* ------------------------------------------------------------------ */

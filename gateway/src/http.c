@@ -1162,6 +1162,10 @@ queue_stored(gw_req_t *req, int during_upload)
     unsigned status;
     enum MHD_Result ret;
 
+    /* A request of gw__http_fuzz_request has no connection: its caller
+     * takes the stored response. */
+    if (req->conn == NULL)
+        return MHD_YES;
     pthread_mutex_lock(&req->lock);
     resp = req->resp;
     status = req->status;
@@ -1908,4 +1912,75 @@ gw_http_stop(void)
     nroutes = 0;
     bound_port = 0;
     hcfg = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Test-only entry point (tests/fuzz)                                 */
+/* ------------------------------------------------------------------ */
+
+int
+gw__http_fuzz_request(const gw_config_t *cfg, const char *method,
+                      const char *path, const gw_header_t *query,
+                      size_t nquery, const gw_header_t *hdrs, size_t nhdrs,
+                      const char *body, size_t body_len, size_t chunk,
+                      int *status, void **resp)
+{
+    gw_req_t *req;
+    size_t i, off;
+    int rc = HLF_ENOMEM;
+
+    *status = 0;
+    *resp = NULL;
+    if (daemon_ != NULL || cfg == NULL || method == NULL || path == NULL)
+        return HLF_EINVAL;
+    if (chunk == 0)
+        chunk = body_len > 0 ? body_len : 1;
+    hcfg = cfg;
+    req = hlf_calloc(1, sizeof(*req));
+    if (req == NULL)
+        return HLF_ENOMEM;
+    /* What req_new and MHD's header and argument callbacks would do. */
+    pthread_mutex_init(&req->lock, NULL);
+    req->refs = 1;
+    req->method = hlf_strdup(method);
+    req->path = hlf_strdup(path);
+    req->start_ms = gw_now_ms();
+    req->deadline_ms = req->start_ms + cfg->request_timeout_ms;
+    snprintf(req->rid, sizeof(req->rid), "%08x%08x", rid_boot,
+             atomic_fetch_add(&rid_counter, 1));
+    if (req->method == NULL || req->path == NULL)
+        goto out;
+    for (i = 0; i < nhdrs; i++)
+        if (kv_add(&req->headers, hdrs[i].name, strlen(hdrs[i].name),
+                   hdrs[i].value, hdrs[i].value ? strlen(hdrs[i].value)
+                                                : 0) != HLF_OK)
+            goto out;
+    for (i = 0; i < nquery; i++)
+        if (kv_add(&req->query, query[i].name, strlen(query[i].name),
+                   query[i].value, query[i].value ? strlen(query[i].value)
+                                                  : 0) != HLF_OK)
+            goto out;
+    rc = HLF_OK;
+    /* The order of access_cb: headers, body pieces, then the handler. */
+    if (begin(req) == HLF_OK) {
+        for (off = 0; off < body_len && !req->replied && !req->body_over;
+             off += chunk) {
+            size_t n = body_len - off < chunk ? body_len - off : chunk;
+
+            body_append(req, body + off, n);
+        }
+        if (!req->replied)
+            dispatch(req);
+    }
+    pthread_mutex_lock(&req->lock);
+    req->completed = 1;
+    req->abandoned = 1;
+    *status = req->replied ? (int)req->status : 0;
+    *resp = req->resp;
+    req->resp = NULL;
+    pthread_mutex_unlock(&req->lock);
+    tlist_remove(req);
+out:
+    req_unref(req);
+    return rc;
 }
