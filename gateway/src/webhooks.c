@@ -75,10 +75,24 @@
 #define DRAIN_MS 2000
 /* Longest idle sleep of the delivery thread between looks at its work. */
 #define IDLE_MS 1000
-/* Record files are small; anything bigger is not ours. */
-#define REC_FILE_MAX 65536
 #define FILTER_VALUE_MAX 255
 #define FILTER_VALUES_MAX 64
+/*
+ * Record files: anything bigger is not ours. The bound must hold the
+ * largest record POST /v1/subscriptions can create, whatever the body
+ * cap (max_body_bytes goes up to 64 MiB, and the record adds id, owner,
+ * dates and checkpoint to what the client sent): every event field with
+ * FILTER_VALUES_MAX values of FILTER_VALUE_MAX bytes that JSON may escape
+ * to six bytes each, plus the URL and the secret. A record the loader
+ * refuses stops the module from starting after a restart.
+ */
+#define REC_FILE_MAX (1024 * 1024)
+_Static_assert(GW_EVF__COUNT * FILTER_VALUES_MAX *
+                       (6 * FILTER_VALUE_MAX + 3) +
+                   2 * GW_WEBHOOK_URL_MAX + 6 * GW_WEBHOOK_SECRET_MAX +
+                   4096 <
+               REC_FILE_MAX,
+               "REC_FILE_MAX holds the largest subscription record");
 
 /* ------------------------------------------------------------------ */
 /* Target addresses                                                   */
