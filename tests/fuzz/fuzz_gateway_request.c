@@ -41,6 +41,15 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *__ubsan_default_options(void);
+
+/* Undefined behaviour is a finding: stop at the first report (the fuzz
+ * build compiles UBSan in its recoverable mode). */
+const char *
+__ubsan_default_options(void)
+{
+    return "halt_on_error=1:print_stacktrace=1";
+}
 
 #define MAX_HDRS 32
 #define MAX_QUERY 80
