@@ -21,6 +21,9 @@
  * WWW-Authenticate on 401, Retry-After on 429 and 503; nothing but a
  * 401, 404 or 405 comes back for a protected route unless the request
  * carried a configured key and, if it named one, that key's identity;
+ * POST /v1/events (Content-Type, body cap, JSON, Idempotency-Key),
+ * /v1/stream (filters, after, Last-Event-ID) and /v1/EntityEvent
+ * ($filter, $top) answer as an independent reading of the spec says;
  * and no hub subscriber outlives its request.
  */
 #include "gw.h"
@@ -72,6 +75,7 @@ static gw_hub_t *g_hub;
 static int g_trace; /* FUZZ_GATEWAY_TRACE set: print each answer */
 static uint64_t g_covered_from; /* the hub holds every event after it */
 static regex_t g_ee_filter;     /* the one $filter EntityEvent takes */
+static regex_t g_json_type;     /* Content-Type of a JSON body */
 
 static void
 check(int ok, const char *what)
@@ -185,6 +189,8 @@ setup(void)
     }
     check(regcomp(&g_ee_filter, "^ *EntityEventSequence +g[te] +([0-9]+) *$",
                   REG_EXTENDED) == 0, "regex");
+    check(regcomp(&g_json_type, "^ *application/json *(;.*)?$",
+                  REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0, "regex");
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,14 +487,50 @@ expect_entityevent(const fz_req_t *r)
     return 503;
 }
 
-/* The answer a plain authenticated GET of the stream routes must get,
- * or 0 when the request is not one the oracle judges. */
+/* 1 if every byte of s is visible ASCII and there are 1..255. */
+static int
+idem_key_ok(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++)
+        if (s[i] < '!' || s[i] > '~')
+            return 0;
+    return i >= 1 && i <= 255;
+}
+
+/* POST /v1/events up to the point where the job would be queued: 415
+ * unless the body is declared JSON, 413 over max_body_bytes, 400 for an
+ * empty or malformed body or a bad Idempotency-Key, else 503. */
+static int
+expect_post_event(const fz_req_t *r)
+{
+    const char *ct = req_header(r, "Content-Type");
+    const char *key = req_header(r, "Idempotency-Key");
+    json_t *j;
+
+    if (ct == NULL || regexec(&g_json_type, ct, 0, NULL, 0) != 0)
+        return 415;
+    if (r->body_len > g_cfg->max_body_bytes)
+        return 413;
+    j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+    json_decref(j);
+    if (j == NULL)
+        return 400;
+    return key != NULL && !idem_key_ok(key) ? 400 : 503;
+}
+
+/* The answer an authenticated request that acts for no other identity
+ * must get, or 0 when the request is not one the oracle judges. */
 static int
 expected_status(const fz_req_t *r)
 {
+    if (req_header(r, "X-Reso-Identity") != NULL || bearer_key(r) < 0)
+        return 0;
+    if (strcmp(r->method, "POST") == 0 && strcmp(r->path, "/v1/events") == 0)
+        return expect_post_event(r);
     if (strcmp(r->method, "GET") != 0 || r->body_len > 0 ||
-        req_header(r, "Transfer-Encoding") != NULL ||
-        req_header(r, "X-Reso-Identity") != NULL || bearer_key(r) < 0)
+        req_header(r, "Transfer-Encoding") != NULL)
         return 0;
     if (strcmp(r->path, "/v1/stream") == 0)
         return expect_stream(r);
@@ -509,7 +551,7 @@ check_reply(const fz_req_t *r, int st, void *resp)
     if (want != 0 && st != want) {
         fprintf(stderr, "%s %s: status %d, expected %d\n", r->method,
                 r->path, st, want);
-        check(0, "stream/EntityEvent parameters judged as specified");
+        check(0, "request judged as specified");
     }
     check(status_known(st), "status is one of the API's");
     check(has_header(resp, "X-Request-Id"), "X-Request-Id");
