@@ -66,5 +66,10 @@ stop:
 bench: setup build
 	bench/run.sh --build $(BUILD) | tee $(BUILD)/bench-report.md
 
+# reso-gateway: REST submit vs the Node client, SSE fan-out, EntityEvent pages.
+.PHONY: bench-gateway
+bench-gateway: setup build
+	bench/gateway_bench.sh --build $(BUILD) | tee $(BUILD)/bench-gateway-report.md
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
