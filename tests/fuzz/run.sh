@@ -19,7 +19,8 @@ for t in $targets; do
   mkdir -p "$corpus"
   seeds="$here/corpus/$name"
   echo "fuzz: $name for ${secs}s"
-  if "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "$corpus" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} \
         > "$build/$name.log" 2>&1; then
     passed=$((passed + 1))
