@@ -29,6 +29,10 @@
 #          [--sections "submit sse pages"] [--count N] [--concurrency "16 64"]
 #          [--rounds R] [--subscribers "1000 10000"] [--events K]
 #          [--pace-ms P] [--page-seconds S] [--page-clients T]
+#          [--submit-alt "KEY VALUE[;KEY VALUE...]"]
+# --submit-alt adds a second gateway with those config lines to the submit
+# rounds (e.g. "workers 64"), as one more REST row; both gateways then run
+# during all submit rounds.
 # Without --run-dir a network is started on a free base port in a temp dir
 # and stopped (by PID, through resoctl network down) at the end.
 set -euo pipefail
@@ -45,6 +49,7 @@ events=50
 pace_ms=100
 page_seconds=20
 page_clients=4
+submit_alt=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
@@ -59,6 +64,7 @@ while [ $# -gt 0 ]; do
     --pace-ms) pace_ms=$2; shift 2 ;;
     --page-seconds) page_seconds=$2; shift 2 ;;
     --page-clients) page_clients=$2; shift 2 ;;
+    --submit-alt) submit_alt=$2; shift 2 ;;
     *) echo "gateway_bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,21 +85,25 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/reso-gwbench.XXXXXX")
 mkdir -p "$out"
 net_started=""
 gw_pid=""
+gw_all=""   # every gateway started and not yet stopped
 
+# stop_gateway [PID]: SIGTERM, up to 30 s, then SIGKILL; default $gw_pid.
 stop_gateway() {
-  [ -n "$gw_pid" ] || return 0
-  if kill -TERM "$gw_pid" 2>/dev/null; then
+  local pid=${1:-$gw_pid}
+  [ -n "$pid" ] || return 0
+  if kill -TERM "$pid" 2>/dev/null; then
     for _ in $(seq 1 300); do
-      kill -0 "$gw_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$gw_pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
   fi
-  wait "$gw_pid" 2>/dev/null || true
-  gw_pid=""
+  wait "$pid" 2>/dev/null || true
+  gw_all=$(echo " $gw_all " | sed "s/ $pid / /g")
+  [ "$pid" != "$gw_pid" ] || gw_pid=""
 }
 cleanup() {
-  stop_gateway
+  for p in $gw_all; do stop_gateway "$p"; done
   if [ -n "$net_started" ]; then
     say "stopping the benchmark network"
     "$resoctl" network down --run-dir "$run_dir" >/dev/null 2>&1 || true
@@ -136,6 +146,7 @@ start_gateway() {
   cp "$dir/gateway.conf" "$out/$name.conf"
   "$gateway" --config "$dir/gateway.conf" > "$work/gw-$name.log" 2>&1 &
   gw_pid=$!
+  gw_all="$gw_all $gw_pid"
   for _ in $(seq 1 300); do
     if [ -s "$dir/state/gateway.addr" ]; then
       gw_addr=$(cat "$dir/state/gateway.addr")
@@ -150,8 +161,8 @@ start_gateway() {
   exit 1
 }
 
-metric() { # metric NAME: the sum of a metric's samples from /metrics
-  curl -sf "http://$gw_addr/metrics" |
+metric() { # metric NAME [ADDR]: the sum of a metric's samples from /metrics
+  curl -sf "http://${2:-$gw_addr}/metrics" |
     awk -v m="$1" '$1 == m || index($1, m "{") == 1 { s += $2 } END { printf "%s", s + 0 }'
 }
 # Wait until the follower has published the whole ledger: lag 0 and the
@@ -175,9 +186,9 @@ wait_follower() {
 rss() { awk '/^VmRSS:/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
 hwm() { awk '/^VmHWM:/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
 cpu() { awk -v t="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); printf "%.3f", ($12 + $13) / t}' "/proc/$1/stat"; }
-# Gateway-side means over a round, from /metrics deltas.
+# Gateway-side sums over a round, from /metrics (gw_times ADDR).
 gw_times() {
-  curl -sf "http://$gw_addr/metrics" | awk '
+  curl -sf "http://$1/metrics" | awk '
     index($1, "http_request_duration_seconds_sum{") == 1 && $1 ~ /route="\/v1\/events"/ && $1 ~ /method="POST"/ { hs += $2 }
     index($1, "http_request_duration_seconds_count{") == 1 && $1 ~ /route="\/v1\/events"/ && $1 ~ /method="POST"/ { hc += $2 }
     $1 ~ /^ledger_submit_duration_seconds_sum/ { ss += $2 }
@@ -185,10 +196,48 @@ gw_times() {
     END { printf "%s %s %s %s", hs + 0, hc + 0, ss + 0, cs + 0 }'
 }
 
-echo "{\"machine\":\"$(uname -n)\",\"cores\":$(nproc),\"date\":\"$(date -u '+%Y-%m-%d %H:%M')\"}" > "$out/machine.json"
+# The machine is shared: the load average before and after goes in the
+# report.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+machine_json() {
+  echo "{\"machine\":\"$(uname -n)\",\"cores\":$(nproc),\"date\":\"$(date -u '+%Y-%m-%d %H:%M')\",\"load_start\":\"$load_start\",\"load_end\":\"$1\"}" > "$out/machine.json"
+}
+machine_json ""
 
-# ---------------------------------------------------------------------------
+# rest_round LABEL PID ADDR CONCURRENCY ROUND: one rest_submit round
+# against a gateway, with the gateway's RSS, CPU per event and mean
+# request/Fabric-call times over the round appended to the JSON line.
+rest_round() {
+  local label=$1 pid=$2 addr=$3 c=$4 r=$5 line hs0 hc0 ss0 cs0 hs1 hc1 ss1 cs1 cpu0 cpu1
+  read -r hs0 hc0 ss0 cs0 <<< "$(gw_times "$addr")"
+  cpu0=$(cpu "$pid")
+  line=$("$b/rest_submit" --addr "$addr" --key-file "$key_file" \
+           --count "$count" --concurrency "$c" || true)
+  cpu1=$(cpu "$pid")
+  read -r hs1 hc1 ss1 cs1 <<< "$(gw_times "$addr")"
+  [ -n "$line" ] || { echo "gateway_bench.sh: rest_submit failed" >&2; exit 1; }
+  echo "$line" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+a = sys.argv[1:]
+hs, hc, ss, cs = (float(a[i + 4]) - float(a[i]) for i in range(4))
+r.update(round=int(a[8]), client_name=a[12], gw_rss_mb=float(a[9]),
+         gw_cpu_ms_per_event=1000 * (float(a[11]) - float(a[10])) / r["count"],
+         gw_http_ms=1000 * hs / hc if hc else 0,
+         gw_fabric_ms=1000 * (ss + cs) / hc if hc else 0)
+print(json.dumps(r))' "$hs0" "$hc0" "$ss0" "$cs0" "$hs1" "$hc1" "$ss1" "$cs1" "$r" \
+    "$(rss "$pid")" "$cpu0" "$cpu1" "$label" >> "$out/submit.jsonl"
+}
+
 if [[ " $sections " == *" submit "* ]]; then
+  alt_pid=""
+  if [ -n "$submit_alt" ]; then
+    IFS=';' read -r -a alt_lines <<< "$submit_alt"
+    start_gateway submit-alt "${alt_lines[@]}"
+    wait_follower
+    alt_pid=$gw_pid alt_addr=$gw_addr
+    "$b/rest_submit" --addr "$alt_addr" --key-file "$key_file" --count 50 --concurrency 8 >/dev/null
+  fi
   start_gateway submit
   wait_follower
   say "warming up the three clients"
@@ -200,23 +249,11 @@ if [[ " $sections " == *" submit "* ]]; then
   for c in $concs; do
     for r in $(seq 1 "$rounds"); do
       say "concurrency $c round $r: REST (C load generator -> reso-gateway)"
-      read -r hs0 hc0 ss0 cs0 <<< "$(gw_times)"
-      cpu0=$(cpu "$gw_pid")
-      line=$("$b/rest_submit" --addr "$gw_addr" --key-file "$key_file" \
-               --count "$count" --concurrency "$c" || true)
-      cpu1=$(cpu "$gw_pid")
-      read -r hs1 hc1 ss1 cs1 <<< "$(gw_times)"
-      [ -n "$line" ] || { echo "gateway_bench.sh: rest_submit failed" >&2; exit 1; }
-      echo "$line" | python3 -c '
-import json, sys
-r = json.loads(sys.stdin.read())
-a = sys.argv[1:]
-hs, hc, ss, cs = (float(a[i + 4]) - float(a[i]) for i in range(4))
-r.update(round=int(a[8]), client_name="REST: C load generator -> reso-gateway",
-         gw_rss_mb=float(a[9]), gw_cpu_ms_per_event=1000 * (float(a[11]) - float(a[10])) / r["count"],
-         gw_http_ms=1000 * hs / hc if hc else 0, gw_fabric_ms=1000 * (ss + cs) / hc if hc else 0)
-print(json.dumps(r))' "$hs0" "$hc0" "$ss0" "$cs0" "$hs1" "$hc1" "$ss1" "$cs1" "$r" \
-        "$(rss "$gw_pid")" "$cpu0" "$cpu1" >> "$out/submit.jsonl"
+      rest_round "REST: C load generator -> reso-gateway" "$gw_pid" "$gw_addr" "$c" "$r"
+      if [ -n "$alt_pid" ]; then
+        say "concurrency $c round $r: REST, gateway with: $submit_alt"
+        rest_round "REST -> reso-gateway with: $submit_alt" "$alt_pid" "$alt_addr" "$c" "$r"
+      fi
       say "concurrency $c round $r: Node (@hyperledger/fabric-gateway)"
       node "$node_client" --env "$env_json" bench-submit Brokerage --count "$count" --concurrency "$c" |
         sed "s/^{/{\"round\":$r,\"concurrency\":$c,\"errors\":0,\"client_name\":\"Node (@hyperledger\/fabric-gateway)\",/" >> "$out/submit.jsonl" ||
@@ -229,6 +266,7 @@ print(json.dumps(r))' "$hs0" "$hc0" "$ss0" "$cs0" "$hs1" "$hc1" "$ss1" "$cs1" "$
   done
   echo "{\"gw_rss_idle_mb\":$rss_idle,\"gw_rss_end_mb\":$(rss "$gw_pid"),\"gw_hwm_mb\":$(hwm "$gw_pid")}" > "$out/submit-gw.json"
   stop_gateway
+  [ -z "$alt_pid" ] || stop_gateway "$alt_pid"
 fi
 
 # ---------------------------------------------------------------------------
@@ -244,7 +282,14 @@ if [[ " $sections " == *" sse "* ]]; then
     if kill -0 "$gw_pid" 2>/dev/null; then alive=true; else alive=false; fi
     [ -n "$line" ] || { echo "gateway_bench.sh: sse_fanout failed" >&2; exit 1; }
     echo "$line" | sed "s/^{/{\"gw_alive\":$alive,\"gw_hwm_mb\":$(hwm "$gw_pid" 2>/dev/null || echo 0),/" >> "$out/sse.jsonl"
-    echo "{\"subscribers\":$n,\"metrics\":{\"sse_clients\":$(metric sse_clients),\"sse_drops_total\":$(metric sse_drops_total),\"hub_subscribers_dropped_total\":$(metric hub_subscribers_dropped_total)}}" >> "$out/sse-metrics.jsonl"
+    # sse_fanout has closed every stream: how long does the gateway still
+    # count them (sse_clients) and hold their sockets?
+    t0=$(date +%s.%N) left=$(metric sse_clients)
+    while [ "${left%.*}" -gt 0 ] && awk -v t="$t0" -v n="$(date +%s.%N)" 'BEGIN { exit !(n - t < 40) }'; do
+      sleep 0.2; left=$(metric sse_clients)
+    done
+    release_s=$(awk -v t="$t0" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - t }')
+    echo "{\"subscribers\":$n,\"sse_clients_left\":${left%.*},\"release_s\":$release_s,\"sse_drops_total\":$(metric sse_drops_total),\"hub_subscribers_dropped_total\":$(metric hub_subscribers_dropped_total)}" >> "$out/sse-metrics.jsonl"
     stop_gateway
   done
 fi
@@ -268,13 +313,19 @@ if [[ " $sections " == *" pages "* ]]; then
       have=$(metric follower_events_total)
     fi
     say "EntityEvent pages: $page_clients clients for $page_seconds s, ring $ring, $have events"
+    # The follower and the replays read from the first configured peer,
+    # Brokerage's: its CPU is the network's share of a replayed page.
+    peer_pid=$(cat "$run_dir/pids/peer0.brokerage.pid" 2>/dev/null || echo "")
+    pcpu0=$( [ -n "$peer_pid" ] && cpu "$peer_pid" || echo 0)
     line=$("$b/ee_pages" --addr "$gw_addr" --key-file "$key_file" \
              --gateway-pid "$gw_pid" --clients "$page_clients" \
              --seconds "$page_seconds" --top 100 || true)
+    pcpu1=$( [ -n "$peer_pid" ] && cpu "$peer_pid" || echo 0)
     [ -n "$line" ] || { echo "gateway_bench.sh: ee_pages failed" >&2; exit 1; }
-    echo "$line" | sed "s/^{/{\"ring\":\"$ring\",\"ledger_events\":${have%.*},\"gw_rss_mb\":$(rss "$gw_pid"),/" >> "$out/pages.jsonl"
+    echo "$line" | sed "s/^{/{\"ring\":\"$ring\",\"peer_cpu_s\":$(awk -v a="$pcpu0" -v b="$pcpu1" 'BEGIN { printf "%.2f", b - a }'),\"ledger_events\":${have%.*},\"gw_rss_mb\":$(rss "$gw_pid"),/" >> "$out/pages.jsonl"
     stop_gateway
   done
 fi
 
+machine_json "$(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$here/bench/gateway_report.py" "$out"

@@ -52,15 +52,16 @@ def submit(d):
         print(f"| {c} | {name} | {med(g, 'tps'):.1f} | {med(g, 'p50_ms'):.1f} "
               f"| {med(g, 'p99_ms'):.1f} | {errs} | {med(g, 'rss_mb'):.1f} |")
     print("\nThe gateway during the REST rounds (medians per concurrency):\n")
-    print("| concurrency | gateway RSS MB after round | gateway CPU ms/event "
-          "| gateway mean ms/request | of which Fabric calls | gateway's own "
-          "ms |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for (c, name), g in sorted(by.items()):
+    print("| concurrency | gateway | RSS MB after round | CPU ms/event "
+          "| mean ms/request | of which Fabric calls | gateway's own ms |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for (c, name), g in sorted(by.items(),
+                               key=lambda kv: (kv[0][0], "with: " in kv[0][1])):
         if not name.startswith("REST"):
             continue
         http, fab = med(g, "gw_http_ms"), med(g, "gw_fabric_ms")
-        print(f"| {c} | {med(g, 'gw_rss_mb'):.1f} "
+        cfg = name.split("with: ", 1)[1] if "with: " in name else "defaults"
+        print(f"| {c} | {cfg} | {med(g, 'gw_rss_mb'):.1f} "
               f"| {med(g, 'gw_cpu_ms_per_event'):.2f} | {http:.1f} "
               f"| {fab:.1f} | {http - fab:.1f} |")
     if gw:
@@ -105,6 +106,14 @@ def sse(d):
               f"| {r['spread_p50_ms']:.1f} / {r['spread_p99_ms']:.1f} / "
               f"{r['spread_max_ms']:.1f} | {r['gw_cpu_events_s']:.2f} "
               f"| {r['dropped']} |")
+    for m in rows(os.path.join(d, "sse-metrics.jsonl")):
+        if "release_s" in m:
+            gone = (f"reached 0 only {m['release_s']} s later"
+                    if m["sse_clients_left"] == 0 else
+                    f"still showed {m['sse_clients_left']} after "
+                    f"{m['release_s']} s")
+            print(f"After the {m['subscribers']} subscribers closed their "
+                  f"streams, the gateway's `sse_clients` gauge {gone}.\n")
     odd = [r for r in rs if r["missing"] or r["duplicates"] or
            r["out_of_order"] or r["foreign"] or r["failed"] or
            r["submit_errors"] or not r.get("gw_alive", True)]
@@ -124,15 +133,16 @@ def pages(d):
         return
     print("### EntityEvent pages\n")
     print("| gateway ring | events on ledger | clients | pages/s | events/s "
-          "| p50 ms | p99 ms | errors | gw CPU s / run s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| p50 ms | p99 ms | errors | gw CPU s | peer CPU s | run s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rs:
         ring = ("every event in memory" if r["ring"] == "default"
                 else f"{r['ring']} events (pages replayed from the peer)")
         print(f"| {ring} | {r['ledger_events']} | {r['clients']} "
               f"| {r['pages_per_s']:.1f} | {r['events_per_s']:.0f} "
               f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} "
-              f"| {r['gw_cpu_s']:.1f} / {r['seconds']:.0f} |")
+              f"| {r['gw_cpu_s']:.1f} | {r.get('peer_cpu_s', 0):.1f} "
+              f"| {r['seconds']:.0f} |")
     print()
 
 
@@ -146,7 +156,9 @@ def main():
           "(issue 3)\n")
     if m:
         print(f"Measured {m[0]['date']} UTC on `{m[0]['machine']}` "
-              f"({m[0]['cores']} cores).\n")
+              f"({m[0]['cores']} cores; load average "
+              f"{m[0].get('load_start', '?')} at the start, "
+              f"{m[0].get('load_end', '?')} at the end).\n")
     submit(d)
     sse(d)
     pages(d)
