@@ -10,144 +10,14 @@
  * the sse_* metrics.
  */
 #include "hub_fixture.h"
+#include "sse_client.h"
 #include "task.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
-/* A raw SSE client                                                   */
+/* Reading events                                                     */
 /* ------------------------------------------------------------------ */
-
-typedef struct sse_s {
-    int fd;
-    int status;
-    char headers[4096];
-    char *buf;          /* received, not yet consumed */
-    size_t len, cap;
-    int eof;
-} sse_t;
-
-/* Read what is there within ms: > 0 bytes, 0 at EOF, -1 on timeout. */
-static int
-sse_fill(sse_t *c, int ms)
-{
-    struct pollfd p = {c->fd, POLLIN, 0};
-    ssize_t n;
-
-    if (c->eof)
-        return 0;
-    if (poll(&p, 1, ms) <= 0)
-        return -1;
-    if (c->cap - c->len < 65536) {
-        c->cap = c->cap * 2 + 65536;
-        c->buf = realloc(c->buf, c->cap + 1);
-        ASSERT_NOT_NULL(c->buf);
-    }
-    n = read(c->fd, c->buf + c->len, c->cap - c->len);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return -1;
-    if (n <= 0) {
-        c->eof = 1;
-        return 0;
-    }
-    c->len += (size_t)n;
-    c->buf[c->len] = '\0';
-    return (int)n;
-}
-
-/* Connect and send the request; reads the response headers. rcvbuf > 0
- * shrinks the receive buffer (a slow client). */
-static void
-sse_open(sse_t *c, int port, const char *path, const char *hdrs,
-         int rcvbuf, int auth)
-{
-    struct sockaddr_in a;
-    char req[2048];
-    char *end;
-    int n;
-
-    memset(c, 0, sizeof(*c));
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT(c->fd >= 0);
-    if (rcvbuf > 0)
-        ASSERT_EQ(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-                             sizeof(rcvbuf)), 0);
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(c->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d"
-                 "\r\n%s%s%s\r\n", path, port, auth ? HF_AUTH "\r\n" : "",
-                 hdrs ? hdrs : "", hdrs ? "\r\n" : "");
-    ASSERT_EQ(write(c->fd, req, (size_t)n), n);
-    for (;;) {
-        if (c->buf != NULL && (end = strstr(c->buf, "\r\n\r\n")) != NULL)
-            break;
-        if (sse_fill(c, 5000) <= 0)
-            TEST__FAIL("no response headers for %s", path);
-    }
-    ASSERT_LE((size_t)(end - c->buf) + 4, sizeof(c->headers) - 1);
-    memcpy(c->headers, c->buf, (size_t)(end - c->buf) + 2);
-    c->headers[end - c->buf + 2] = '\0';
-    ASSERT_EQ(sscanf(c->buf, "HTTP/1.%*d %d", &c->status), 1);
-    c->len -= (size_t)(end - c->buf) + 4;
-    memmove(c->buf, end + 4, c->len + 1);
-}
-
-static void
-sse_close(sse_t *c)
-{
-    close(c->fd);
-    free(c->buf);
-}
-
-/* The next block (text up to a blank line, without it), new; NULL on
- * timeout or EOF. */
-static char *
-sse_block(sse_t *c, int ms)
-{
-    for (;;) {
-        char *end = c->buf != NULL ? strstr(c->buf, "\n\n") : NULL;
-
-        if (end != NULL) {
-            size_t n = (size_t)(end - c->buf);
-            char *b = malloc(n + 1);
-
-            ASSERT_NOT_NULL(b);
-            memcpy(b, c->buf, n);
-            b[n] = '\0';
-            c->len -= n + 2;
-            memmove(c->buf, end + 2, c->len + 1);
-            return b;
-        }
-        if (sse_fill(c, ms) <= 0)
-            return NULL;
-    }
-}
-
-/* The next event block (skipping comments and retry), its id; NULL. */
-static char *
-sse_event(sse_t *c, int ms, uint64_t *id)
-{
-    char *b;
-
-    while ((b = sse_block(c, ms)) != NULL) {
-        unsigned long long v;
-
-        if (sscanf(b, "id: %llu\n", &v) == 1) {
-            *id = v;
-            return b;
-        }
-        free(b);
-    }
-    return NULL;
-}
 
 /* Read n events; their ids into ids. */
 static void
@@ -217,7 +87,7 @@ TEST_IMPL(framing_and_headers)
 
     hf_publish(0, 0);
     hf_publish(1, 0);
-    sse_open(&c, port, "/v1/stream?after=0", NULL, 0, 1);
+    sse_open(&c, port, "/v1/stream?after=0", NULL, 0, HF_AUTH);
     ASSERT_EQ(c.status, 200);
     ASSERT(strstr(c.headers, "Content-Type: text/event-stream\r\n") != NULL);
     ASSERT(strstr(c.headers, "Cache-Control: no-cache\r\n") != NULL);
@@ -256,8 +126,8 @@ TEST_IMPL(live_in_commit_order)
     sse_t a, b;
     int i;
 
-    sse_open(&a, port, "/v1/stream", NULL, 0, 1);
-    sse_open(&b, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&a, port, "/v1/stream", NULL, 0, HF_AUTH);
+    sse_open(&b, port, "/v1/stream", NULL, 0, HF_AUTH);
     wait_subscribers(2);
     for (i = 0; i < 50; i++)
         hf_publish(i, 0);
@@ -279,15 +149,14 @@ TEST_IMPL(filters)
     int i;
 
     /* State Closed or Active: i % 3 in {1, 2}. */
-    sse_open(&or1, port, "/v1/stream?State=Closed&State=Active", NULL, 0,
-             1);
+    sse_open(&or1, port, "/v1/stream?State=Closed&State=Active", NULL, 0, HF_AUTH);
     /* ... and EventSubject US-1 (i % 5 == 1): i in 1, 11, 16, 26. */
     sse_open(&and1, port, "/v1/stream?State=Closed&State=Active"
-                          "&EventSubject=US-1", NULL, 0, 1);
+                          "&EventSubject=US-1", NULL, 0, HF_AUTH);
     /* Recorder r1 (odd i) and a lookup value with a space, encoded. */
     sse_open(&rec, port, "/v1/stream?Recorder=r1&System=Property%20Listing"
                          "%20Service&Entity=Broker&Event=Listing"
-                         "&SubjectType=Property", NULL, 0, 1);
+                         "&SubjectType=Property", NULL, 0, HF_AUTH);
     wait_subscribers(3);
     for (i = 0; i < 30; i++)
         hf_publish(i, 0);
@@ -327,7 +196,7 @@ TEST_IMPL(resume_after_and_last_event_id)
     /* From the ring (it holds 22..29). */
     snprintf(path, sizeof(path), "/v1/stream?after=%llu",
              (unsigned long long)hf_seq(24));
-    sse_open(&c, port, path, NULL, 0, 1);
+    sse_open(&c, port, path, NULL, 0, HF_AUTH);
     sse_ids(&c, 5, ids);
     assert_ids(ids, 5, 25);
     sse_quiet(&c, 50);
@@ -335,7 +204,7 @@ TEST_IMPL(resume_after_and_last_event_id)
     /* Last-Event-ID wins over after; older than the ring: replayed. */
     snprintf(hdr, sizeof(hdr), "Last-Event-ID: %llu",
              (unsigned long long)hf_seq(3));
-    sse_open(&c, port, path, hdr, 0, 1);
+    sse_open(&c, port, path, hdr, 0, HF_AUTH);
     sse_ids(&c, 26, ids);
     assert_ids(ids, 26, 4);
     ASSERT_GE(hf_replays(), 1);
@@ -355,7 +224,7 @@ TEST_IMPL(heartbeats)
     sse_t c;
     int i;
 
-    sse_open(&c, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&c, port, "/v1/stream", NULL, 0, HF_AUTH);
     b = sse_block(&c, 5000);
     ASSERT_STR_EQ(b, ": ok\nretry: 1000");
     free(b);
@@ -427,9 +296,9 @@ TEST_IMPL(client_limit)
     sse_t a, b, c;
     char *blk;
 
-    sse_open(&a, port, "/v1/stream", NULL, 0, 1);
-    sse_open(&b, port, "/v1/stream", NULL, 0, 1);
-    sse_open(&c, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&a, port, "/v1/stream", NULL, 0, HF_AUTH);
+    sse_open(&b, port, "/v1/stream", NULL, 0, HF_AUTH);
+    sse_open(&c, port, "/v1/stream", NULL, 0, HF_AUTH);
     ASSERT_EQ(a.status, 200);
     ASSERT_EQ(b.status, 200);
     ASSERT_EQ(c.status, 503);
@@ -441,7 +310,7 @@ TEST_IMPL(client_limit)
     /* A slot frees when a client leaves. */
     sse_close(&a);
     wait_subscribers(1);
-    sse_open(&c, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&c, port, "/v1/stream", NULL, 0, HF_AUTH);
     ASSERT_EQ(c.status, 200);
     blk = sse_block(&c, 5000);
     ASSERT_STR_EQ(blk, ": ok\nretry: 1000");
@@ -461,8 +330,8 @@ TEST_IMPL(slow_client_dropped)
     int i, n = 0, published = 0;
 
     ASSERT_NOT_NULL(ids);
-    sse_open(&slow, port, "/v1/stream", NULL, 4096, 1);
-    sse_open(&fast, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&slow, port, "/v1/stream", NULL, 4096, HF_AUTH);
+    sse_open(&fast, port, "/v1/stream", NULL, 0, HF_AUTH);
     wait_subscribers(2);
     /* 4 KiB events until the hub gives up on the client that does not
      * read; the fast one reads as they come. */
@@ -516,7 +385,7 @@ TEST_IMPL(slow_client_dropped)
     /* Resuming from its last id gets exactly the rest. */
     snprintf(hdr, sizeof(hdr), "Last-Event-ID: %llu",
              (unsigned long long)ids[n - 1]);
-    sse_open(&slow, port, "/v1/stream", hdr, 0, 1);
+    sse_open(&slow, port, "/v1/stream", hdr, 0, HF_AUTH);
     {
         int first = n, k;
 
@@ -541,7 +410,7 @@ TEST_IMPL(shutdown_says_so)
     char *b;
     sse_t c;
 
-    sse_open(&c, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&c, port, "/v1/stream", NULL, 0, HF_AUTH);
     b = sse_block(&c, 5000);
     free(b);
     wait_subscribers(1);
@@ -563,8 +432,8 @@ TEST_IMPL(metrics)
     sse_t a, b;
     char *m;
 
-    sse_open(&a, port, "/v1/stream", NULL, 0, 1);
-    sse_open(&b, port, "/v1/stream", NULL, 0, 1);
+    sse_open(&a, port, "/v1/stream", NULL, 0, HF_AUTH);
+    sse_open(&b, port, "/v1/stream", NULL, 0, HF_AUTH);
     wait_subscribers(2);
     m = hf_metrics();
     ASSERT(strstr(m, "\nsse_clients 2\n") != NULL);
