@@ -385,14 +385,14 @@ h_stream(gw_req_t *req)
     hlf_error_clear(&e);
     rc = gw_hub_subscribe(hub, &o, &c->sub, &e);
     if (rc != HLF_OK) {
+        int notfound = rc == HLF_ENOTFOUND;
+
         client_free(c);
-        pthread_mutex_lock(&g_lock);
-        g_nclients--;
-        pthread_mutex_unlock(&g_lock);
-        return gw_reply_error(req, rc == HLF_ENOTFOUND ? GW_ERR_NOT_FOUND
-                                                       : GW_ERR_SERVICE_UNAVAILABLE,
-                              rc == HLF_ENOTFOUND ? "after" : NULL, "%s",
-                              e.text);
+        gw_reply_error(req, notfound ? GW_ERR_NOT_FOUND
+                                     : GW_ERR_SERVICE_UNAVAILABLE,
+                       notfound ? "after" : NULL, "%s", e.text);
+        rc = HLF_OK;
+        goto unreserve;
     }
     rc = gw_reply_stream(req, 200, "text/event-stream", hdrs,
                          sizeof(hdrs) / sizeof(hdrs[0]), &client_ops, c,

@@ -149,7 +149,8 @@ TEST_IMPL(filters)
     int i;
 
     /* State Closed or Active: i % 3 in {1, 2}. */
-    sse_open(&or1, port, "/v1/stream?State=Closed&State=Active", NULL, 0, HF_AUTH);
+    sse_open(&or1, port, "/v1/stream?State=Closed&State=Active", NULL, 0,
+             HF_AUTH);
     /* ... and EventSubject US-1 (i % 5 == 1): i in 1, 11, 16, 26. */
     sse_open(&and1, port, "/v1/stream?State=Closed&State=Active"
                           "&EventSubject=US-1", NULL, 0, HF_AUTH);
