@@ -282,6 +282,13 @@ if [[ " $sections " == *" sse "* ]]; then
     if kill -0 "$gw_pid" 2>/dev/null; then alive=true; else alive=false; fi
     [ -n "$line" ] || { echo "gateway_bench.sh: sse_fanout failed" >&2; exit 1; }
     echo "$line" | sed "s/^{/{\"gw_alive\":$alive,\"gw_hwm_mb\":$(hwm "$gw_pid" 2>/dev/null || echo 0),/" >> "$out/sse.jsonl"
+    # A reconnect wave: as many new subscribers right after the first ones
+    # closed (what a client fleet does after a network blip).
+    say "SSE reconnect: $n new subscribers right after the first $n closed"
+    rline=$("$b/sse_fanout" --addr "$gw_addr" --key-file "$key_file" \
+              --gateway-pid "$gw_pid" --subscribers "$n" --events 1 \
+              --pace-ms 0 --idle-s 0 --settle-s 5 || true)
+    [ -z "$rline" ] || echo "$rline" >> "$out/sse-reconnect.jsonl"
     # sse_fanout has closed every stream: how long does the gateway still
     # count them (sse_clients) and hold their sockets?
     t0=$(date +%s.%N) left=$(metric sse_clients)

@@ -114,6 +114,13 @@ def sse(d):
                     f"{m['release_s']} s")
             print(f"After the {m['subscribers']} subscribers closed their "
                   f"streams, the gateway's `sse_clients` gauge {gone}.\n")
+    for r in rows(os.path.join(d, "sse-reconnect.jsonl")):
+        print(f"Reconnect wave: {r['subscribers']} new subscribers right "
+              f"after the previous {r['subscribers']} closed: "
+              f"{r['established']} held, {r['failed']} refused"
+              + (f" ({r['first_error']})" if r["failed"] else "")
+              + f"; the held ones got {r['deliveries']} of "
+              f"{r['expected_deliveries']} deliveries of one more event.\n")
     odd = [r for r in rs if r["missing"] or r["duplicates"] or
            r["out_of_order"] or r["foreign"] or r["failed"] or
            r["submit_errors"] or not r.get("gw_alive", True)]
