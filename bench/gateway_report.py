@@ -112,8 +112,9 @@ def sse(d):
                     if m["sse_clients_left"] == 0 else
                     f"still showed {m['sse_clients_left']} after "
                     f"{m['release_s']} s")
-            print(f"After the {m['subscribers']} subscribers closed their "
-                  f"streams, the gateway's `sse_clients` gauge {gone}.\n")
+            print(f"{m['subscribers']} subscribers: once the last streams "
+                  f"had closed (those of the reconnect wave below, if "
+                  f"any), the gateway's `sse_clients` gauge {gone}.\n")
     for r in rows(os.path.join(d, "sse-reconnect.jsonl")):
         print(f"Reconnect wave: {r['subscribers']} new subscribers right "
               f"after the previous {r['subscribers']} closed: "
