@@ -8,9 +8,10 @@
  *   the scripts   $RESO_NETWORK_DIR, else the source tree's network/ (compile
  *                 definition RESOCTL_NETWORK_DIR);
  *   the run dir   --run-dir, else <source tree>/run/network;
- *   reso-certs and reso-chaincode: $RESO_CERTS_BIN / $RESO_CHAINCODE_BIN if
- *                 set, else the binaries of this build tree (exported to the
- *                 script under those names).
+ *   reso-certs, reso-chaincode and reso-gateway: $RESO_CERTS_BIN /
+ *                 $RESO_CHAINCODE_BIN / $RESO_GATEWAY_BIN if set, else the
+ *                 binaries of this build tree (exported to the script under
+ *                 those names).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@
 #endif
 #ifndef RESOCTL_CHAINCODE_BIN
 #define RESOCTL_CHAINCODE_BIN ""
+#endif
+#ifndef RESOCTL_GATEWAY_BIN
+#define RESOCTL_GATEWAY_BIN ""
 #endif
 
 /* Must match NET_PORT_SPAN in network/lib/common.sh. */
@@ -68,6 +72,7 @@ static const network_opt_t network_opts[] = {
     {"--run-dir", SUB_ALL, 1},
     {"--base-port", SUB_UP, 1},
     {"--timeout", SUB_UP, 1},
+    {"--no-gateway", SUB_UP, 0},
     {"--purge", SUB_DOWN, 0},
     {"--json", SUB_ENV, 0},
 };
@@ -82,6 +87,7 @@ network_synopsis(FILE *out)
 {
     fputs("usage: resoctl network up     [--run-dir DIR] "
           "[--base-port N|auto] [--timeout SECONDS]\n"
+          "                              [--no-gateway]\n"
           "       resoctl network down   [--run-dir DIR] [--purge]\n"
           "       resoctl network status [--run-dir DIR]\n"
           "       resoctl network env    [--run-dir DIR] [--json]\n",
@@ -95,7 +101,8 @@ network_usage(FILE *out)
     fprintf(out,
             "\n"
             "  up       start (or resume) the network; waits until every\n"
-            "           peer answers a chaincode query\n"
+            "           peer answers a chaincode query, then starts\n"
+            "           reso-gateway and waits for its /healthz\n"
             "  down     stop exactly the processes up started; --purge\n"
             "           also deletes the run directory\n"
             "  status   list each process with pid, port and up/down;\n"
@@ -107,7 +114,8 @@ network_usage(FILE *out)
             "  --base-port N      ports N..N+%d (default 7050); auto picks\n"
             "                     a free block\n"
             "  --timeout SECONDS  limit for each readiness wait (default "
-            "120)\n",
+            "120)\n"
+            "  --no-gateway       run the network without reso-gateway\n",
             RESOCTL_SOURCE_DIR, NETWORK_PORT_SPAN - 1);
 }
 
@@ -292,6 +300,7 @@ resoctl_cmd_network(int argc, char **argv)
 
     export_default("RESO_CERTS_BIN", RESOCTL_CERTS_BIN);
     export_default("RESO_CHAINCODE_BIN", RESOCTL_CHAINCODE_BIN);
+    export_default("RESO_GATEWAY_BIN", RESOCTL_GATEWAY_BIN);
     {
         /* So that the summary can print commands that work as pasted. */
         char self[4096];

@@ -3,10 +3,12 @@
 #
 # Native (no Docker) Fabric 2.5 network for reso-ledger: one Raft orderer and
 # one peer plus one chaincode-as-a-service server for each of the Brokerage,
-# Association and MLS orgs, channel reso-events, chaincode reso.
+# Association and MLS orgs, channel reso-events, chaincode reso, and the REST
+# gateway reso-gateway in front of it (unless --no-gateway).
 # Normally run through `resoctl network ...`; see docs/network.md.
 #
 #   network.sh up     [--run-dir DIR] [--base-port N|auto] [--timeout SECONDS]
+#                     [--no-gateway]
 #   network.sh down   [--run-dir DIR] [--purge]
 #   network.sh status [--run-dir DIR]
 #   network.sh env    [--run-dir DIR] [--json]
@@ -24,12 +26,15 @@ REPO=$(cd "$NETDIR/.." && pwd -P)
 . "$NETDIR/lib/procs.sh"
 # shellcheck source=lib/steps.sh
 . "$NETDIR/lib/steps.sh"
+# shellcheck source=lib/gateway.sh
+. "$NETDIR/lib/gateway.sh"
 
 STOP_GRACE=${RESO_NETWORK_STOP_GRACE:-10}
 
 usage() {
     cat <<USAGE
 usage: network.sh up     [--run-dir DIR] [--base-port N|auto] [--timeout SECONDS]
+                         [--no-gateway]
        network.sh down   [--run-dir DIR] [--purge]
        network.sh status [--run-dir DIR]
        network.sh env    [--run-dir DIR] [--json]
@@ -59,6 +64,7 @@ OPT_BASE_PORT=""
 OPT_TIMEOUT=$NET_DEFAULT_TIMEOUT
 OPT_PURGE=0
 OPT_JSON=0
+OPT_NO_GATEWAY=0
 while [ $# -gt 0 ]; do
     opt=$1
     val=""
@@ -76,6 +82,7 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         down:--purge) OPT_PURGE=1; shift ;;
+        up:--no-gateway) OPT_NO_GATEWAY=1; shift ;;
         env:--json) OPT_JSON=1; shift ;;
         *:-h | *:--help) usage; exit 0 ;;
         *) usage_error "unknown option '$opt' for '$CMD'" ;;
@@ -132,6 +139,23 @@ find_prereqs() {
     CHAINCODE_BIN=$(cd "$(dirname "$CHAINCODE_BIN")" && pwd -P)/$(basename "$CHAINCODE_BIN")
 }
 
+# Decides whether this `up` runs the gateway (WANT_GATEWAY) and finds its
+# binary (GATEWAY_BIN). A missing binary is not an error: the network then
+# runs without the gateway, and says so.
+find_gateway() {
+    WANT_GATEWAY=0
+    GATEWAY_BIN=""
+    [ "$OPT_NO_GATEWAY" = 1 ] && return 0
+    GATEWAY_BIN=${RESO_GATEWAY_BIN:-$REPO/build/gateway/reso-gateway}
+    if [ ! -x "$GATEWAY_BIN" ]; then
+        warn "reso-gateway not found at $GATEWAY_BIN; the network runs without the gateway (build it, or set RESO_GATEWAY_BIN)"
+        GATEWAY_BIN=""
+        return 0
+    fi
+    GATEWAY_BIN=$(cd "$(dirname "$GATEWAY_BIN")" && pwd -P)/$(basename "$GATEWAY_BIN")
+    WANT_GATEWAY=1
+}
+
 # ---------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------
@@ -158,11 +182,9 @@ print_summary() {
     printf 'env:    resoctl network env --json --run-dir %s\n' "$RUN"
     printf 'stop:   resoctl network down --run-dir %s\n' "$RUN"
     o=${ORG_NAMES[0]}
-    local r=${RESOCTL_BIN:-resoctl} subj=US-42049-49888-1213666-R-N
-    # The example event has no single quotes, so it can be quoted literally.
+    local r=${RESOCTL_BIN:-resoctl} subj=$NET_EXAMPLE_SUBJECT
     printf "try:    echo '%s' | %q event record - --run-dir %q\\n" \
-        '{"EventSubject":"'"$subj"'","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"ae1643","Application":"87478-a43"}' \
-        "$r" "$RUN"
+        "$NET_EXAMPLE_EVENT" "$r" "$RUN"
     printf '        %q subject history %s --run-dir %q --org MLS\n' "$r" "$subj" "$RUN"
     printf '        %q events tail --from-block 0 --run-dir %q\n' "$r" "$RUN"
     printf 'peer CLI (GetEvent of an id never recorded: the chaincode answers with its not-found error):\n'
@@ -170,6 +192,7 @@ print_summary() {
         "$CONFIG/$(peer_proc "$o")" "${ORG_MSP[$o]}" "$(user_msp "$o" User1)" \
         "${P_PEER[$o]}" "$(peer_dir "$o")/tls/ca.crt" "$RESO_NET_FABRIC_BIN/peer" \
         "$NET_CHANNEL" "$NET_CHAINCODE" "$(probe_args)"
+    print_gateway_summary
 }
 
 # ---------------------------------------------------------------------------
@@ -182,11 +205,17 @@ cmd_up() {
     set_paths
     mkdir -p "$LOGS" "$PIDS"
     take_lock
+    find_gateway
     if have_state; then
         if [ -n "$OPT_BASE_PORT" ] && [ "$OPT_BASE_PORT" != auto ] &&
             [ "$OPT_BASE_PORT" != "$RESO_NET_BASE_PORT" ]; then
             die "$EXIT_USAGE" "$RUN holds a network with base port $RESO_NET_BASE_PORT; use that, or start over with: resoctl network down --purge --run-dir $RUN"
         fi
+        # A gateway left from an earlier `up` does not outlive --no-gateway.
+        if [ "$WANT_GATEWAY" = 0 ] && proc_alive "$GATEWAY_PROC" >/dev/null; then
+            procs_stop "$GATEWAY_PROC"
+        fi
+        state_set RESO_NET_GATEWAY "$WANT_GATEWAY"
         for p in $(all_procs); do
             proc_alive "$p" >/dev/null || all_up=0
         done
@@ -209,12 +238,14 @@ cmd_up() {
         state_set RESO_NET_STATE_VERSION "$NET_STATE_VERSION"
         state_set RESO_NET_RUN_DIR "$RUN"
         state_set RESO_NET_BASE_PORT "$base"
+        state_set RESO_NET_GATEWAY "$WANT_GATEWAY"
         set_ports "$base"
     fi
     find_prereqs
     state_set RESO_NET_FABRIC_BIN "$FABRIC_BIN"
     state_set RESO_NET_CERTS_BIN "$CERTS_BIN"
     state_set RESO_NET_CHAINCODE_BIN "$CHAINCODE_BIN"
+    state_set RESO_NET_GATEWAY_BIN "$GATEWAY_BIN"
     state_set RESO_NET_READY 0
     # Record the ports (derived from the base, but spelled out for tools).
     state_set RESO_NET_PORT_ORDERER "$P_ORDERER"
@@ -226,6 +257,7 @@ cmd_up() {
         state_set "RESO_NET_PORT_PEER_OPS_${ORG_KEY[$o]}" "${P_PEER_OPS[$o]}"
         state_set "RESO_NET_PORT_CCSERVER_${ORG_KEY[$o]}" "${P_CCSERVER[$o]}"
     done
+    state_set RESO_NET_PORT_GATEWAY "$P_GATEWAY"
     # Ports of processes about to start must be free, or the failure would
     # surface later as a confusing bind error in some log.
     for p in $(all_procs); do
@@ -247,6 +279,7 @@ cmd_up() {
     join_peers
     deploy_chaincode
     step_readiness
+    start_gateway
     state_set RESO_NET_READY 1
     say "network is up (${SECONDS}s)"
     print_summary
@@ -264,15 +297,19 @@ cmd_down() {
         return 0
     fi
     take_lock
-    # Reverse start order: peers first, so they do not log lost chaincode
-    # streams, then the chaincode servers, then the orderer.
+    have_state || true
+    # Reverse start order: the gateway (whatever the state says: it may be
+    # left from an `up` before the state file was lost), then the peers, so
+    # they do not log lost chaincode streams, then the chaincode servers,
+    # then the orderer.
+    procs_stop "$GATEWAY_PROC"
     for o in "${ORG_NAMES[@]}"; do procs+=("$(peer_proc "$o")"); done
     procs_stop "${procs[@]}"
     procs=()
     for o in "${ORG_NAMES[@]}"; do procs+=("$(cc_proc "$o")"); done
     procs_stop "${procs[@]}"
     procs_stop "$ORDERER_PROC"
-    for p in $(all_procs); do
+    for p in $(all_procs) "$GATEWAY_PROC"; do
         if proc_alive "$p" >/dev/null; then
             die "$EXIT_FAIL" "$p is still running after SIGKILL; not purging"
         fi
@@ -317,25 +354,10 @@ json_identity() {
         "$(json_str "$msp/keystore/priv_sk")"
 }
 
-cmd_env() {
-    local o sep=""
-    RUN=$(abs_dir "$OPT_RUN_DIR") || die "$EXIT_DOWN" "no network in $OPT_RUN_DIR"
-    set_paths
-    have_state || die "$EXIT_DOWN" "no network in $RUN"
-    if [ "$OPT_JSON" = 0 ]; then
-        printf 'RESO_CHANNEL=%q\nRESO_CHAINCODE=%q\nRESO_RUN_DIR=%q\nRESO_CRYPTO_DIR=%q\n' \
-            "$NET_CHANNEL" "$NET_CHAINCODE" "$RUN" "$CRYPTO"
-        printf 'RESO_ORDERER_ADDRESS=127.0.0.1:%s\nRESO_ORDERER_TLS_CA=%q\n' \
-            "$P_ORDERER" "$ORDERER_TLS_CA"
-        for o in "${ORG_NAMES[@]}"; do
-            printf 'RESO_%s_PEER_ADDRESS=127.0.0.1:%s\nRESO_%s_PEER_TLS_CA=%q\n' \
-                "${o^^}" "${P_PEER[$o]}" "${o^^}" "$(peer_dir "$o")/tls/ca.crt"
-            printf 'RESO_%s_CLIENT_MSP=%q\nRESO_%s_PACKAGE_ID=%q\n' \
-                "${o^^}" "$(user_msp "$o" User1)" "${o^^}" \
-                "$(state_get "RESO_NET_PKG_${ORG_KEY[$o]}")"
-        done
-        return 0
-    fi
+# The env JSON of docs/network.md; with $1 = 1 it includes the gateway
+# section (its URL and demo API keys) when the network runs the gateway.
+env_json() {
+    local with_gateway=$1 o sep="" gw=""
     printf '{\n  "channel": %s,\n  "chaincode": %s,\n' \
         "$(json_str "$NET_CHANNEL")" "$(json_str "$NET_CHAINCODE")"
     printf '  "run_dir": %s,\n  "crypto_dir": %s,\n' "$(json_str "$RUN")" \
@@ -357,7 +379,35 @@ cmd_env() {
             "$(json_str "$PIDS/$(cc_proc "$o").pid")"
         sep=","
     done
-    printf '\n  }\n}\n'
+    [ "$with_gateway" = 1 ] && gw=$(env_json_gateway)
+    if [ -n "$gw" ]; then
+        printf '\n  },\n%s\n}\n' "$gw"
+    else
+        printf '\n  }\n}\n'
+    fi
+}
+
+cmd_env() {
+    local o
+    RUN=$(abs_dir "$OPT_RUN_DIR") || die "$EXIT_DOWN" "no network in $OPT_RUN_DIR"
+    set_paths
+    have_state || die "$EXIT_DOWN" "no network in $RUN"
+    if [ "$OPT_JSON" = 0 ]; then
+        printf 'RESO_CHANNEL=%q\nRESO_CHAINCODE=%q\nRESO_RUN_DIR=%q\nRESO_CRYPTO_DIR=%q\n' \
+            "$NET_CHANNEL" "$NET_CHAINCODE" "$RUN" "$CRYPTO"
+        printf 'RESO_ORDERER_ADDRESS=127.0.0.1:%s\nRESO_ORDERER_TLS_CA=%q\n' \
+            "$P_ORDERER" "$ORDERER_TLS_CA"
+        for o in "${ORG_NAMES[@]}"; do
+            printf 'RESO_%s_PEER_ADDRESS=127.0.0.1:%s\nRESO_%s_PEER_TLS_CA=%q\n' \
+                "${o^^}" "${P_PEER[$o]}" "${o^^}" "$(peer_dir "$o")/tls/ca.crt"
+            printf 'RESO_%s_CLIENT_MSP=%q\nRESO_%s_PACKAGE_ID=%q\n' \
+                "${o^^}" "$(user_msp "$o" User1)" "${o^^}" \
+                "$(state_get "RESO_NET_PKG_${ORG_KEY[$o]}")"
+        done
+        env_sh_gateway
+        return 0
+    fi
+    env_json 1
 }
 
 "cmd_$CMD"

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Shared definitions for network/network.sh: the fixed topology (orderer org
-# and the three member orgs of architecture.md decision 2), the port plan
-# relative to the base port, the state file <run>/network.env, messages and
-# small helpers (JSON escaping, port probing). Sourced, never executed.
+# and the three member orgs of architecture.md decision 2, plus the optional
+# reso-gateway), the port plan relative to the base port, the state file
+# <run>/network.env, messages and small helpers (JSON escaping, port
+# probing). Sourced, never executed.
 
 NET_CHANNEL=reso-events
 NET_CHAINCODE=reso
@@ -19,6 +20,7 @@ NET_LOG_FORMAT='%{time:2006-01-02 15:04:05.000 MST} [%{module}] %{shortfunc} -> 
 ORDERER_DOMAIN=orderer.reso.example
 ORDERER_HOST=orderer0.$ORDERER_DOMAIN
 ORDERER_PROC=orderer0
+GATEWAY_PROC=gateway
 
 # Member orgs in port-plan order. The key is the lower-case short name used in
 # process names, chaincode labels and directory names.
@@ -46,12 +48,18 @@ org_domain() { printf '%s.reso.example' "${ORG_KEY[$1]}"; }
 peer_proc() { printf 'peer0.%s' "${ORG_KEY[$1]}"; }
 cc_proc() { printf 'ccserver.%s' "${ORG_KEY[$1]}"; }
 
+# Whether this network runs reso-gateway as its last process (recorded by
+# `up` in the state file; `up --no-gateway` turns it off).
+gateway_enabled() { [ "${RESO_NET_GATEWAY:-0}" = 1 ]; }
+
 # All processes in start order; `down` walks the list backwards.
 all_procs() {
     local o
     printf '%s\n' "$ORDERER_PROC"
     for o in "${ORG_NAMES[@]}"; do cc_proc "$o"; echo; done
     for o in "${ORG_NAMES[@]}"; do peer_proc "$o"; echo; done
+    if gateway_enabled; then printf '%s\n' "$GATEWAY_PROC"; fi
+    return 0
 }
 
 # ---------------------------------------------------------------------------
@@ -61,6 +69,7 @@ all_procs() {
 #   +2 orderer operations
 #   +10*(i+1)+0 peer gRPC  +1 peer chaincode listener  +2 peer operations
 #   +3 the org's chaincode server          (i = 0 Brokerage, 1 Association, 2 MLS)
+#   +40 reso-gateway HTTP
 # ---------------------------------------------------------------------------
 set_ports() {
     local base=$1 o i
@@ -74,6 +83,7 @@ set_ports() {
         P_PEER_OPS[$o]=$((base + 10 * (i + 1) + 2))
         P_CCSERVER[$o]=$((base + 10 * (i + 1) + 3))
     done
+    P_GATEWAY=$((base + 40))
 }
 declare -A P_PEER P_PEER_CC P_PEER_OPS P_CCSERVER
 
@@ -82,6 +92,10 @@ proc_ports() {
     local p=$1 o
     if [ "$p" = "$ORDERER_PROC" ]; then
         echo "$P_ORDERER $P_ORDERER_ADMIN $P_ORDERER_OPS"
+        return
+    fi
+    if [ "$p" = "$GATEWAY_PROC" ]; then
+        echo "$P_GATEWAY"
         return
     fi
     for o in "${ORG_NAMES[@]}"; do
@@ -210,6 +224,10 @@ set_paths() {
     ORDERER_NODE_DIR=$ORDERER_ORG_DIR/orderers/$ORDERER_HOST
     ORDERER_TLS_CA=$ORDERER_NODE_DIR/tls/ca.crt
     ORDERER_ADMIN_TLS=$ORDERER_ORG_DIR/users/Admin@$ORDERER_DOMAIN/tls
+    GW_DIR=$RUN/gateway
+    GW_CONF=$GW_DIR/reso-gateway.conf
+    GW_KEYS=$GW_DIR/demo-keys.json
+    NET_ENV_JSON=$RUN/network-env.json
 }
 
 org_dir() { printf '%s/peerOrganizations/%s' "$CRYPTO" "$(org_domain "$1")"; }
