@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# `down` stops every process of the network (no PID left alive) and keeps the
-# state; `up` afterwards restarts the same network from that state (same
-# ports, same package IDs, ledgers kept); a second `up` while running starts
-# nothing and exits 0.
+# `down` stops every process of the network, the gateway included, by PID
+# (no PID left alive) and keeps the state; `up` afterwards restarts the same
+# network from that state (same ports, same package IDs, ledgers kept, same
+# gateway config and demo keys, which still work); a second `up` while
+# running starts nothing and exits 0.
 . "$(dirname "$0")/lib.sh"
 need_fixture
 run=$NET_RUN_DIR
@@ -14,11 +15,17 @@ trap 'rm -f "$envfile"' EXIT
 "$RESOCTL" network env --json --run-dir "$run" >"$envfile"
 pkg_before=$("$ENVJSON" get "$envfile" orgs.Brokerage.chaincode_server.package_id)
 pids=$(marked_pids "$run" | sort | tr '\n' ' ')
-assert_eq "$(wc -w <<<"$pids")" 7 "live processes before down"
+assert_eq "$(wc -w <<<"$pids")" 8 "live processes before down"
+keys_before=$(sha256sum <"$run/gateway/demo-keys.json")
+conf_before=$(sha256sum <"$run/gateway/reso-gateway.conf")
+key_before=$("$ENVJSON" get "$envfile" gateway.api_keys.MLS)
+gw_pid=$(recorded_pid "$run" gateway)
 
 run_cmd "$RESOCTL" network down --run-dir "$run"
 printf '%s\n' "$OUT"
 assert_eq "$RC" 0 "down exit code"
+# The gateway goes first, so it never sees its peers vanish under it.
+assert_eq "$(grep -m1 'stopping ' <<<"$OUT")" "[network] stopping gateway (pid $gw_pid)" "first process stopped"
 for pid in $pids; do
     ! pid_live "$pid" || fail "pid $pid still alive after down"
 done
@@ -32,7 +39,8 @@ done
 
 status_of "$run"
 assert_eq "$STATUS_RC" 3 "status exit code after down"
-assert_eq "$(grep -c ' down$' <<<"$STATUS_OUT")" 7 "processes down after down"
+assert_eq "$(grep -c ' down$' <<<"$STATUS_OUT")" 8 "processes down after down"
+assert_eq "$(sha256sum <"$run/gateway/demo-keys.json")" "$keys_before" "demo keys after down"
 
 run_cmd "$RESOCTL" network down --run-dir "$run"
 assert_eq "$RC" 0 "second down exit code"
@@ -43,6 +51,8 @@ assert_eq "$RC" 0 "up after down exit code"
 assert_contains "$OUT" "resuming the network in $run (base port $NET_BASE_PORT)" "up after down"
 assert_contains "$OUT" "peer0.mls: already joined reso-events" "ledger kept"
 assert_contains "$OUT" "chaincode: reso sequence 1 already committed" "chaincode kept"
+assert_contains "$OUT" "gateway: using existing config $run/gateway/reso-gateway.conf" "gateway config kept"
+assert_contains "$OUT" "[network] gateway: /healthz OK at http://127.0.0.1:$((NET_BASE_PORT + 40))" "gateway ready"
 assert_all_up "$run" "$NET_BASE_PORT"
 new_pids=$(marked_pids "$run" | sort | tr '\n' ' ')
 for pid in $new_pids; do
@@ -55,6 +65,12 @@ for org in Brokerage Association MLS; do
     cc_query "$run" "$org"
     cc_answered || fail "$org chaincode not answering after restart: $OUT"
 done
+# The gateway is back with the same config and keys, and they work.
+assert_eq "$(sha256sum <"$run/gateway/demo-keys.json")" "$keys_before" "demo keys after up"
+assert_eq "$(sha256sum <"$run/gateway/reso-gateway.conf")" "$conf_before" "gateway config after up"
+assert_eq "$(stat -c %a "$run/gateway/demo-keys.json")" 600 "mode of demo-keys.json after up"
+assert_eq "$("$ENVJSON" get "$envfile" gateway.api_keys.MLS)" "$key_before" "MLS key in env --json after up"
+gw_record_ok "$("$ENVJSON" get "$envfile" gateway.url)" "$key_before" "US-42049-NETGW-$$-downup-R-N"
 
 # Already running: says so, starts nothing.
 run_cmd "$RESOCTL" network up --run-dir "$run"

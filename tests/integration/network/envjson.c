@@ -6,7 +6,11 @@
  * shape, every file path existing, every port inside the network's block of
  * 50) or prints one string field for a shell script.
  *
- *   envjson check FILE [BASE_PORT]   exit 0 if valid, 1 with reasons
+ *   envjson check FILE [BASE_PORT [gateway|no-gateway]]
+ *                                    exit 0 if valid, 1 with reasons; the
+ *                                    gateway section must be present
+ *                                    (gateway) or absent (no-gateway);
+ *                                    without the word either is accepted
  *   envjson get FILE DOTTED.PATH     print the string, exit 1 if absent
  */
 #include <ctype.h>
@@ -123,12 +127,12 @@ expect_file(checker_t *c, const char *where, json_t *obj, const char *key,
     }
 }
 
-/* "127.0.0.1:<port>", port in the block, not seen before. */
+/* "<scheme>127.0.0.1:<port>", port in the block, not seen before. */
 static void
-expect_addr(checker_t *c, const char *where, json_t *obj, const char *key)
+expect_addr_with(checker_t *c, const char *where, json_t *obj,
+                 const char *key, const char *prefix)
 {
     const char *addr = str_field(c, where, obj, key);
-    const char *prefix = "127.0.0.1:";
     char *end;
     long port;
     size_t i;
@@ -139,8 +143,8 @@ expect_addr(checker_t *c, const char *where, json_t *obj, const char *key)
     }
     if (strncmp(addr, prefix, strlen(prefix)) != 0 ||
         !isdigit((unsigned char)addr[strlen(prefix)])) {
-        snprintf(msg, sizeof(msg), "\"%s\" is \"%s\", not 127.0.0.1:<port>",
-                 key, addr);
+        snprintf(msg, sizeof(msg), "\"%s\" is \"%s\", not %s<port>",
+                 key, addr, prefix);
         fail(c, where, msg);
         return;
     }
@@ -166,6 +170,12 @@ expect_addr(checker_t *c, const char *where, json_t *obj, const char *key)
     if (c->nports < sizeof(c->ports) / sizeof(c->ports[0])) {
         c->ports[c->nports++] = port;
     }
+}
+
+static void
+expect_addr(checker_t *c, const char *where, json_t *obj, const char *key)
+{
+    expect_addr_with(c, where, obj, key, "127.0.0.1:");
 }
 
 static void
@@ -257,12 +267,68 @@ check_org(checker_t *c, json_t *orgs, const char *name, const char *msp,
     }
 }
 
+/*
+ * The gateway section: its URL (a port of the block), one demo API key per
+ * org (64 lower-case hex digits, all distinct) and its PID file.
+ */
+static void
+check_gateway(checker_t *c, json_t *gw)
+{
+    static const char *const keys[] = {"url", "api_keys", "pid_file", NULL};
+    static const char *const orgs[] = {"Brokerage", "Association", "MLS",
+                                       NULL};
+    json_t *api;
+    const char *k[3];
+    char msg[256];
+    size_t i, j;
+
+    if (exact_keys(c, "gateway", gw, keys) != 0 && !json_is_object(gw)) {
+        return;
+    }
+    expect_addr_with(c, "gateway", gw, "url", "http://127.0.0.1:");
+    expect_file(c, "gateway", gw, "pid_file", 0);
+    api = json_object_get(gw, "api_keys");
+    if (exact_keys(c, "gateway.api_keys", api, orgs) != 0 &&
+        !json_is_object(api)) {
+        return;
+    }
+    for (i = 0; orgs[i] != NULL; i++) {
+        k[i] = str_field(c, "gateway.api_keys", api, orgs[i]);
+        if (k[i] == NULL) {
+            continue;
+        }
+        for (j = 0; k[i][j] != '\0'; j++) {
+            if (!isxdigit((unsigned char)k[i][j]) ||
+                isupper((unsigned char)k[i][j])) {
+                break;
+            }
+        }
+        if (j != 64 || k[i][j] != '\0') {
+            snprintf(msg, sizeof(msg), "%s is not 64 lower-case hex digits",
+                     orgs[i]);
+            fail(c, "gateway.api_keys", msg);
+        }
+        for (j = 0; j < i; j++) {
+            if (k[j] != NULL && strcmp(k[i], k[j]) == 0) {
+                snprintf(msg, sizeof(msg), "%s and %s share a key", orgs[j],
+                         orgs[i]);
+                fail(c, "gateway.api_keys", msg);
+            }
+        }
+    }
+}
+
+/* want_gateway: 1 required, 0 forbidden, -1 either. */
 static int
-cmd_check(json_t *root, long base)
+cmd_check(json_t *root, long base, int want_gateway)
 {
     static const char *const top_keys[] = {"channel", "chaincode", "run_dir",
                                            "crypto_dir", "orderer", "orgs",
                                            NULL};
+    static const char *const top_keys_gw[] = {"channel", "chaincode",
+                                              "run_dir", "crypto_dir",
+                                              "orderer", "orgs", "gateway",
+                                              NULL};
     static const char *const orderer_keys[] = {"address", "tls_ca",
                                                "host_override",
                                                "admin_address", NULL};
@@ -271,9 +337,14 @@ cmd_check(json_t *root, long base)
     checker_t c = {0, base, {0}, 0};
     const char *run_dir;
     char want[4096];
-    json_t *orderer;
+    json_t *orderer, *gw;
+    size_t want_ports;
 
-    exact_keys(&c, "top level", root, top_keys);
+    gw = json_object_get(root, "gateway");
+    if (want_gateway < 0) {
+        want_gateway = gw != NULL;
+    }
+    exact_keys(&c, "top level", root, want_gateway ? top_keys_gw : top_keys);
     expect_str(&c, "top level", root, "channel", "reso-events");
     expect_str(&c, "top level", root, "chaincode", "reso");
     expect_file(&c, "top level", root, "run_dir", 1);
@@ -298,9 +369,16 @@ cmd_check(json_t *root, long base)
     check_org(&c, json_object_get(root, "orgs"), "Association",
               "AssociationMSP", "association");
     check_org(&c, json_object_get(root, "orgs"), "MLS", "MLSMSP", "mls");
-    /* Orderer gRPC and admin, then per org: peer, operations, chaincode. */
-    if (c.nports != 11) {
-        fail(&c, "ports", "expected 11 distinct addresses");
+    if (want_gateway && gw != NULL) {
+        check_gateway(&c, gw);
+    }
+    /* Orderer gRPC and admin, per org: peer, operations, chaincode, and
+     * the gateway's URL. */
+    want_ports = want_gateway ? 12 : 11;
+    if (c.nports != want_ports) {
+        snprintf(want, sizeof(want), "expected %zu distinct addresses, got "
+                 "%zu", want_ports, c.nports);
+        fail(&c, "ports", want);
     }
     if (c.failures == 0) {
         printf("envjson: schema OK, %zu distinct ports, all paths exist\n",
@@ -341,16 +419,29 @@ main(int argc, char **argv)
     json_error_t jerr;
     json_t *root;
     long base = -1;
+    int want_gateway = -1;
     char *end;
     int rc;
 
     if (argc < 3 || (strcmp(argv[1], "check") != 0 &&
                      strcmp(argv[1], "get") != 0) ||
         (strcmp(argv[1], "get") == 0 && argc != 4) ||
-        (strcmp(argv[1], "check") == 0 && argc > 4)) {
-        fprintf(stderr, "usage: envjson check FILE [BASE_PORT]\n"
+        (strcmp(argv[1], "check") == 0 && argc > 5)) {
+        fprintf(stderr, "usage: envjson check FILE [BASE_PORT "
+                        "[gateway|no-gateway]]\n"
                         "       envjson get FILE DOTTED.PATH\n");
         return 2;
+    }
+    if (argc == 5) {
+        if (strcmp(argv[4], "gateway") == 0) {
+            want_gateway = 1;
+        } else if (strcmp(argv[4], "no-gateway") == 0) {
+            want_gateway = 0;
+        } else {
+            fprintf(stderr, "envjson: expected gateway or no-gateway, not "
+                    "%s\n", argv[4]);
+            return 2;
+        }
     }
     root = json_load_file(argv[2], JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
@@ -359,7 +450,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (strcmp(argv[1], "check") == 0) {
-        if (argc == 4) {
+        if (argc >= 4) {
             base = strtol(argv[3], &end, 10);
             if (*end != '\0' || base < 1) {
                 fprintf(stderr, "envjson: bad base port %s\n", argv[3]);
@@ -367,7 +458,7 @@ main(int argc, char **argv)
                 return 2;
             }
         }
-        rc = cmd_check(root, base);
+        rc = cmd_check(root, base, want_gateway);
     } else {
         rc = cmd_get(root, argv[3]);
     }

@@ -13,7 +13,10 @@ set -euo pipefail
 
 T_NAME=$(basename "$0" .sh)
 NET_PROCS=(orderer0 ccserver.brokerage ccserver.association ccserver.mls
-    peer0.brokerage peer0.association peer0.mls)
+    peer0.brokerage peer0.association peer0.mls gateway)
+NET_ORGS=(Brokerage Association MLS)
+# A RESO event the chaincode accepts; callers put in a subject.
+NET_TEST_EVENT='{"EventSubject":"@SUBJECT@","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"ae1643","Application":"network-test"}'
 
 note() { printf '[%s] %s\n' "$T_NAME" "$*" >&2; }
 skip() {
@@ -125,12 +128,17 @@ cc_answered() {
 }
 
 # Fails unless the status of run dir $1 shows every process up, with the PID
-# of its PID file and the port of the plan relative to base port $2.
+# of its PID file and the port of the plan relative to base port $2: all 8,
+# or the 7 of the Fabric network when $3 is "no-gateway".
 assert_all_up() {
-    local run=$1 base=$2 name pid port state n=0 line
+    local run=$1 base=$2 name pid port state n=0 line want=8
     declare -A want_port=([orderer0]=0 [ccserver.brokerage]=13
         [ccserver.association]=23 [ccserver.mls]=33 [peer0.brokerage]=10
-        [peer0.association]=20 [peer0.mls]=30)
+        [peer0.association]=20 [peer0.mls]=30 [gateway]=40)
+    if [ "${3:-}" = no-gateway ]; then
+        unset 'want_port[gateway]'
+        want=7
+    fi
     status_of "$run"
     assert_eq "$STATUS_RC" 0 "status exit code ($STATUS_OUT)"
     while read -r name pid port state; do
@@ -142,9 +150,46 @@ assert_all_up() {
         assert_eq "$port" $((base + want_port[$name])) "$name port"
         pid_live "$pid" || fail "$name pid $pid is not alive"
     done <<<"$STATUS_OUT"
-    assert_eq "$n" 7 "number of processes in status"
+    assert_eq "$n" "$want" "number of processes in status"
     line=$(marked_pids "$run" | wc -l)
-    assert_eq "$line" 7 "live processes carrying the network's marker"
+    assert_eq "$line" "$want" "live processes carrying the network's marker"
+}
+
+# env_get RUN DOTTED.PATH prints one string of `resoctl network env --json`
+# for run dir RUN (what a client of the network reads), e.g. gateway.url.
+env_get() {
+    local f rc=0
+    f=$(mktemp)
+    { "$RESOCTL" network env --json --run-dir "$1" >"$f" &&
+        "$ENVJSON" get "$f" "$2"; } || rc=$?
+    rm -f "$f"
+    return "$rc"
+}
+
+# gw_request URL KEY METHOD PATH [BODY] [HEADER]: one HTTP request to a
+# gateway; the status code in HTTP_STATUS, the body in HTTP_BODY.
+gw_request() {
+    local url=$1 key=$2 method=$3 path=$4 body=${5:-} header=${6:-} out
+    local args=(-sS --max-time 60 -X "$method" -H "Authorization: Bearer $key"
+        -w '\n%{http_code}')
+    if [ -n "$body" ]; then
+        args+=(-H 'Content-Type: application/json' --data "$body")
+    fi
+    if [ -n "$header" ]; then
+        args+=(-H "$header")
+    fi
+    out=$(curl "${args[@]}" "$url$path" 2>&1) || true
+    HTTP_STATUS=${out##*$'\n'}
+    HTTP_BODY=${out%$'\n'*}
+}
+
+# gw_record_ok URL KEY SUBJECT records one event through the gateway and
+# fails unless it answers 201 with that event and a Fabric txid.
+gw_record_ok() {
+    gw_request "$1" "$2" POST /v1/events "${NET_TEST_EVENT/@SUBJECT@/$3}"
+    assert_eq "$HTTP_STATUS" 201 "POST /v1/events for $3 ($HTTP_BODY)"
+    assert_contains "$HTTP_BODY" "\"EventSubject\":\"$3\"" "201 body"
+    assert_contains "$HTTP_BODY" '"txid":"' "201 body"
 }
 
 # Picks a base port whose 50 ports all refuse connections on 127.0.0.1,

@@ -26,8 +26,26 @@ note "network up: run dir $run, base port $base"
 
 run_cmd "$RESOCTL" network up --run-dir "$run" --base-port "$base" --timeout 180
 printf '%s\n' "$OUT"
+up_out=$OUT
 assert_eq "$RC" 0 "resoctl network up exit code"
 assert_contains "$OUT" "[network] network is up" "up output"
 assert_contains "$OUT" "peer chaincode query" "up output (example command)"
 assert_contains "$OUT" "reso-ledger network in $run (base port $base," "up summary"
 assert_all_up "$run" "$base"
+
+# The summary shows the gateway and two commands that work as pasted: the
+# record example answers 201 with the stored event, its txid and block.
+url="http://127.0.0.1:$((base + 40))"
+assert_contains "$up_out" "gateway: $url (config $run/gateway/reso-gateway.conf;" "up summary (gateway)"
+bkey=$(env_get "$run" gateway.api_keys.Brokerage) || fail "no Brokerage key in env --json"
+mkey=$(env_get "$run" gateway.api_keys.MLS) || fail "no MLS key in env --json"
+record=$(sed -n 's/^  record: //p' <<<"$up_out")
+assert_contains "$record" "curl -sS -X POST -H \"Authorization: Bearer $bkey\" -H 'Content-Type: application/json' --data '{\"EventSubject\":" "record example"
+assert_contains "$record" "}' $url/v1/events" "record example"
+stream=$(sed -n 's/^  stream: //p' <<<"$up_out")
+assert_eq "$stream" "curl -sSN -H \"Authorization: Bearer $mkey\" $url/v1/stream" "stream example"
+run_cmd bash -c "$record"
+assert_eq "$RC" 0 "the printed record command: $OUT"
+assert_contains "$OUT" '"EventSubject":"US-42049-49888-1213666-R-N"' "answer of the record command"
+assert_contains "$OUT" '"txid":"' "answer of the record command"
+assert_contains "$OUT" '"block":' "answer of the record command"
