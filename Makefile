@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # The README's two commands:
-#   make run    set up whatever is missing, build, start the network
+#   make run    set up whatever is missing, build, start the network and its
+#               REST gateway (prints curl examples with the demo API keys)
 #   make test   set up whatever is missing, build, run every test
 # The real build is CMake (CMakeLists.txt); this file only sequences steps.
 
