@@ -34,6 +34,7 @@
 typedef enum {
     T_STR,      /* one word */
     T_PATH,     /* one word, resolved against the file's directory */
+    T_URL,      /* one word: an http:// or https:// URL */
     T_INT,      /* int within [min, max] */
     T_MS,       /* int64 milliseconds within [min, max] */
     T_SIZE,     /* bytes, optional k/m suffix (1024-based) */
@@ -143,6 +144,40 @@ static const desc_t descs[] = {
     {"webhook_retry_max_ms", T_MS, OFF(webhook_retry_max_ms),
      S(GW_DEFAULT_WEBHOOK_RETRY_MAX_MS), 100, 86400000, "MS",
      "Longest backoff between webhook retries."},
+    {"public_url", T_URL, OFF(public_url), NULL, 0, 0, "URL",
+     "Base URL clients reach the gateway at (links in webhook pushes and "
+     "@odata.nextLink); default: derived from listen."},
+    {"tls_cert", T_PATH, OFF(tls_cert), NULL, 0, 0, "FILE",
+     "PEM certificate chain: serve HTTPS instead of HTTP (with tls_key)."},
+    {"tls_key", T_PATH, OFF(tls_key), NULL, 0, 0, "FILE",
+     "PEM private key of tls_cert (keep it 0600)."},
+    {"tls_client_ca", T_PATH, OFF(tls_client_ca), NULL, 0, 0, "FILE",
+     "PEM CA bundle: request client certificates (mutual TLS); a verified "
+     "client certificate authenticates like an API key."},
+    {"couch_url", T_URL, OFF(couch_url), NULL, 0, 0, "URL",
+     "CouchDB 3.x (or pouchdb-server) base URL for the off-chain index and "
+     "reports; unset: no index (network_env may supply it)."},
+    {"couch_db", T_STR, OFF(couch_db), GW_DEFAULT_COUCH_DB, 0, 0, "NAME",
+     "CouchDB database of the index."},
+    {"couch_user", T_STR, OFF(couch_user), NULL, 0, 0, "NAME",
+     "CouchDB user (basic auth, with couch_password_file)."},
+    {"couch_password_file", T_PATH, OFF(couch_password_file), NULL, 0, 0,
+     "FILE", "File holding the CouchDB password (never logged)."},
+    {"couch_ca", T_PATH, OFF(couch_ca), NULL, 0, 0, "FILE",
+     "PEM CA bundle to verify an https couch_url."},
+    {"index_batch_max", T_INT, OFF(index_batch_max),
+     S(GW_DEFAULT_INDEX_BATCH_MAX), 1, 10000, "N",
+     "Events per _bulk_docs request of the indexer."},
+    {"index_retry_max_ms", T_MS, OFF(index_retry_max_ms),
+     S(GW_DEFAULT_INDEX_RETRY_MAX_MS), 100, 3600000, "MS",
+     "Longest backoff between indexer retries while CouchDB is down."},
+    {"onboarding_stuck_days", T_INT, OFF(onboarding_stuck_days),
+     S(GW_DEFAULT_ONBOARDING_STUCK_DAYS), 1, 3650, "DAYS",
+     "An applicant at a non-terminal onboarding stage for longer is "
+     "listed as stuck."},
+    {"documents_max_bytes", T_SIZE, OFF(documents_max_bytes),
+     S(GW_DEFAULT_DOCUMENTS_MAX_BYTES), 1, 1024 * 1024 * 1024, "BYTES",
+     "Largest off-chain document accepted by POST /v1/documents."},
 };
 
 #define NDESCS (sizeof(descs) / sizeof(descs[0]))
@@ -474,6 +509,29 @@ add_peer(load_t *ld, const char *where, const char *org_msp,
     return push_where(ld, &ld->peer_where, cfg->npeers, where);
 }
 
+/* An http(s) URL without user info (credentials belong in files). */
+static int
+valid_url(const char *s)
+{
+    const char *host, *p;
+
+    if (strncmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncmp(s, "https://", 8) == 0)
+        host = s + 8;
+    else
+        return 0;
+    if (*host == '\0' || *host == '/' || strlen(s) > 2048)
+        return 0;
+    for (p = host; *p != '\0' && *p != '/'; p++)
+        if (*p == '@')
+            return 0;
+    for (p = s; *p != '\0'; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return 0;
+    return 1;
+}
+
 /* A name or MSP id: reports and returns 0 when invalid. */
 static int
 check_name(load_t *ld, const char *where, const desc_t *d, const char *what,
@@ -562,10 +620,19 @@ set_scalar(load_t *ld, const char *where, const desc_t *d, char **w, int n,
 
     switch (d->type) {
     case T_STR:
-    case T_PATH: {
+    case T_PATH:
+    case T_URL: {
         char **sp = field;
         char *nv = d->type == T_PATH ? resolve_path(ld, w[0], from_file)
                                      : xstrdup(ld, w[0]);
+
+        if (d->type == T_URL && !valid_url(w[0])) {
+            cfg_error(ld, where, d->name, "invalid URL \"%s\": expected "
+                      "http://HOST[:PORT][/PATH] or https://..., without "
+                      "credentials", w[0]);
+            hlf_free(nv);
+            return;
+        }
 
         if (d->type == T_STR && !check_name(ld, where, d, "name", w[0])) {
             hlf_free(nv);
@@ -915,6 +982,17 @@ import_env(load_t *ld)
         cfg->channel = xstrdup(ld, jstr(env, "channel"));
     if (cfg->chaincode == NULL && jstr(env, "chaincode") != NULL)
         cfg->chaincode = xstrdup(ld, jstr(env, "chaincode"));
+    /* The network's local CouchDB (pouchdb-server), if it runs one. */
+    if (cfg->couch_url == NULL &&
+        jstr(json_object_get(env, "couchdb"), "url") != NULL) {
+        const char *u = jstr(json_object_get(env, "couchdb"), "url");
+
+        if (valid_url(u))
+            cfg->couch_url = xstrdup(ld, u);
+        else
+            cfg_error(ld, where, "network_env", "\"%s\": couchdb.url "
+                      "\"%s\" is not an http(s) URL", cfg->network_env, u);
+    }
     orgs = json_object_get(env, "orgs");
     if (!json_is_object(orgs) || json_object_size(orgs) == 0) {
         cfg_error(ld, where, "network_env", "\"%s\" has no \"orgs\" object",
@@ -1220,6 +1298,15 @@ gw_config_free(gw_config_t *cfg)
     hlf_free(cfg->network_env);
     hlf_free(cfg->channel);
     hlf_free(cfg->chaincode);
+    hlf_free(cfg->public_url);
+    hlf_free(cfg->tls_cert);
+    hlf_free(cfg->tls_key);
+    hlf_free(cfg->tls_client_ca);
+    hlf_free(cfg->couch_url);
+    hlf_free(cfg->couch_db);
+    hlf_free(cfg->couch_user);
+    hlf_free(cfg->couch_password_file);
+    hlf_free(cfg->couch_ca);
     if (installed == cfg)
         installed = NULL;
     hlf_free(cfg);

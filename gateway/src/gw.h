@@ -73,6 +73,11 @@ extern "C" {
 #define GW_DEFAULT_WEBHOOK_BATCH_MAX 100
 #define GW_DEFAULT_WEBHOOK_TIMEOUT_MS 10000
 #define GW_DEFAULT_WEBHOOK_RETRY_MAX_MS 60000
+#define GW_DEFAULT_COUCH_DB "reso-events"
+#define GW_DEFAULT_INDEX_BATCH_MAX 500
+#define GW_DEFAULT_INDEX_RETRY_MAX_MS 30000
+#define GW_DEFAULT_ONBOARDING_STUCK_DAYS 30
+#define GW_DEFAULT_DOCUMENTS_MAX_BYTES 16777216 /* 16 MiB */
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                      */
@@ -171,6 +176,25 @@ typedef struct gw_config_s {
     int webhook_batch_max;
     int64_t webhook_timeout_ms;
     int64_t webhook_retry_max_ms;
+    char *public_url;           /* base URL clients reach us at, or NULL */
+
+    /* HTTPS listener (all three NULL: plain HTTP on loopback). */
+    char *tls_cert;             /* PEM server certificate chain */
+    char *tls_key;              /* PEM private key (0600) */
+    char *tls_client_ca;        /* PEM CA: mutual TLS, API key optional */
+
+    /* Off-chain CouchDB index and reports (couch_url NULL: disabled). */
+    char *couch_url;            /* http(s)://host:port, no credentials */
+    char *couch_db;             /* database name */
+    char *couch_user;
+    char *couch_password_file;  /* the password alone, never logged */
+    char *couch_ca;             /* PEM CA for an https couch_url */
+    int index_batch_max;        /* events per _bulk_docs */
+    int64_t index_retry_max_ms; /* longest backoff while CouchDB is down */
+    int onboarding_stuck_days;  /* non-terminal stage older than this */
+
+    /* Off-chain documents (content-addressed, urn:ipfs:<CID>). */
+    size_t documents_max_bytes;
 } gw_config_t;
 
 /*
