@@ -219,6 +219,9 @@ static size_t nroutes;
 /* Owned by the main thread (start/drain/stop); the MHD threads only read
  * cfg and the metric handles after start. */
 static struct MHD_Daemon *daemon_;
+/* The listen socket MHD_quiesce_daemon handed back during a drain; closed
+ * only after MHD_stop_daemon (see gw_http_drain). Main thread only. */
+static MHD_socket quiesced_fd = MHD_INVALID_SOCKET;
 static const gw_config_t *hcfg;
 static int bound_port;
 static atomic_int draining;
@@ -1859,16 +1862,24 @@ wait_idle(int64_t deadline)
 int
 gw_http_drain(int64_t timeout_ms)
 {
-    MHD_socket ls;
     int64_t next;
     int n;
 
     if (daemon_ == NULL)
         return 0;
     atomic_store(&draining, 1);
-    ls = MHD_quiesce_daemon(daemon_);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
+    /*
+     * MHD's polling threads may still hold the quiesced listen socket in
+     * their epoll sets: it must stay open until MHD_stop_daemon returned
+     * (closing it here made a thread's EPOLL_CTL_DEL fail, and MHD
+     * aborts on that). gw_http_stop closes it; shutdown() already stops
+     * the kernel from accepting, so new clients are refused at once.
+     */
+    if (quiesced_fd == MHD_INVALID_SOCKET) {
+        quiesced_fd = MHD_quiesce_daemon(daemon_);
+        if (quiesced_fd != MHD_INVALID_SOCKET)
+            shutdown(quiesced_fd, SHUT_RDWR);
+    }
     end_all_streams();
     n = wait_idle(gw_now_ms() + timeout_ms);
     if (n > 0) {
@@ -1896,6 +1907,10 @@ gw_http_stop(void)
         wait_idle(gw_now_ms() + 2000);
         MHD_stop_daemon(daemon_);
         daemon_ = NULL;
+    }
+    if (quiesced_fd != MHD_INVALID_SOCKET) {
+        close(quiesced_fd);
+        quiesced_fd = MHD_INVALID_SOCKET;
     }
     if (reaper_running) {
         pthread_mutex_lock(&tlock);
