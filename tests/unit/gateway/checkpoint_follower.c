@@ -348,16 +348,23 @@ run_start(run_t *r, const char *dir, size_t npeers, int64_t backoff_min,
     o.hub = r->hub;
     o.backoff_min_ms = backoff_min;
     o.backoff_max_ms = backoff_max;
+    /* A live subscriber from the hub's start sees everything published.
+     * It must exist before the follower's thread runs: a subscriber
+     * without a position starts after the newest event, so one that
+     * subscribed after the first publish silently missed it. That race
+     * made checkpoint_inside_a_block flaky (its first block publishes at
+     * once; the other tests first read the config block 0). Its queue
+     * holds every event a test makes, so a test thread that is slow to
+     * read never sends it to the ledger replay, whose extra opens of the
+     * fake peers would upset the tests that count them. */
+    memset(&so, 0, sizeof(so));
+    so.flags = GW_HUB_SYNC | GW_HUB_SPILL;
+    so.queue_max = 512;
+    so.name = "test";
+    ASSERT_EQ(gw_hub_subscribe(r->hub, &so, &r->sub, NULL), HLF_OK);
     hlf_error_clear(&e);
     if (gw_follower_start(&o, &r->f, &e) != HLF_OK)
         TEST__FAIL("follower: %s", e.text);
-    /* A live subscriber from the hub's start sees everything published
-     * (SPILL: never dropped, the replay covers what the ring lost). */
-    memset(&so, 0, sizeof(so));
-    so.flags = GW_HUB_SYNC | GW_HUB_SPILL;
-    so.queue_max = 4;
-    so.name = "test";
-    ASSERT_EQ(gw_hub_subscribe(r->hub, &so, &r->sub, NULL), HLF_OK);
 }
 
 /* Collect events until there are `want` (or ms pass). */
@@ -670,11 +677,14 @@ TEST_IMPL(restart_resumes_exactly)
     run_stop(&r);
     ASSERT_EQ(saved(dir).block, 3);
 
-    /* Restart with three more blocks: only their events, none again. */
-    grow_ledger(6);
+    /* Restart: the hub starts at the checkpoint. Checked before new
+     * blocks exist, as publishing more than the ring holds moves it. */
     run_start(&r, dir, 1, 10, 40);
     gw_hub_stats(r.hub, &hs);
     ASSERT_EQ(hs.covered_from, GW_SEQ(3, 4));
+    ASSERT_EQ(hs.last_sequence, GW_SEQ(3, 4));
+    /* Three more blocks: only their events, none again. */
+    grow_ledger(6);
     run_collect(&r, 6);
     run_no_more(&r);
     assert_events(&r, 0, 4, 6, 0);
