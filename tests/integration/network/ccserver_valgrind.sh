@@ -44,7 +44,7 @@ trap stop_vg EXIT
 port=${addr##*:}
 for ((i = 0; i < 300; i++)); do
     ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port " && break
-    pid_live "$vg" || fail "valgrind'd server exited early: $(tail -5 "$run/logs/ccserver.mls.vg.out")"
+    pid_live "$vg" || fail "valgrind'd server exited early: $(tail -5 "$run/logs/ccserver.mls.vg.out" "$vlog" 2>&1)"
     sleep 0.1
 done
 

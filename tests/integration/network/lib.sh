@@ -61,11 +61,15 @@ recorded_pid() {
 }
 
 # Succeeds when PID $1 is a live process; a zombie (exited, not reaped yet)
-# has an empty cmdline and counts as gone. (/proc files report size 0, so
-# test -s cannot be used.)
+# counts as gone.
 pid_live() {
-    local c
-    c=$(tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null) && [ -n "$c" ]
+    local st
+    # The state letter after "(comm)" in /proc/PID/stat; the greedy match
+    # copes with parentheses in comm. Not /proc/PID/cmdline: it reads empty
+    # while the process is in execve (valgrind execs its tool), which made
+    # a starting process look dead.
+    st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null)
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
 # Lists the PIDs of live processes that carry the network's marker for run
