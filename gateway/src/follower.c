@@ -14,6 +14,12 @@
  * halfway is resumed without a repeat. The same code reads bounded ranges
  * of blocks for the hub's ledger replay (follower_replay).
  *
+ * A second thread polls the chain height (qscc GetChainInfo on any
+ * configured peer) so that follower_lag_blocks is the real distance to the
+ * ledger's head even while the follower's own peer is gone; the REST API
+ * also reports the block of every commit it waited for
+ * (gw_stream_note_block).
+ *
  * The module part at the end wires it into the daemon: the hub, SSE and
  * EntityEvent routes, metrics (follower_lag_blocks,
  * follower_reconnects_total, ...) and the /healthz component "follower".
@@ -116,6 +122,9 @@ struct gw_follower_s {
 
     pthread_t thread;
     int thread_started;
+    pthread_t poller;
+    int poller_started;
+    int64_t height_poll_ms;
 
     /* lock guards everything below; cond wakes the backoff sleep. */
     pthread_mutex_t lock;
@@ -494,6 +503,32 @@ follower_replay(void *ud, uint64_t after, uint64_t upto, gw_hub_emit_fn emit,
 /* Lifecycle                                                          */
 /* ------------------------------------------------------------------ */
 
+/* The height poller: every height_poll_ms, ask the peers in order until
+ * one answers and note its newest block. */
+static void *
+poller_main(void *arg)
+{
+    gw_follower_t *f = arg;
+    size_t i;
+
+    do {
+        for (i = 0; i < f->src.npeers; i++) {
+            uint64_t h = 0;
+            hlf_error_t e;
+
+            hlf_error_clear(&e);
+            if (f->src.height(f->src.ud, i, &h, &e) == HLF_OK) {
+                if (h > 0)
+                    gw_follower_note_block(f, h - 1);
+                break;
+            }
+            hlf_log(HLF_LOG_DEBUG, "follower", "%s: chain height from %s: "
+                    "%s", f->channel, peer_name(f, i), e.text);
+        }
+    } while (!backoff_sleep(f, f->height_poll_ms));
+    return NULL;
+}
+
 static void
 follower_dispose(gw_follower_t *f)
 {
@@ -554,6 +589,16 @@ gw_follower_start(const gw_follower_opts_t *o, gw_follower_t **out,
         goto fail;
     }
     f->thread_started = 1;
+    f->height_poll_ms = o->height_poll_ms != 0 ? o->height_poll_ms
+                                               : GW_HEIGHT_POLL_MS;
+    if (f->src.height != NULL && f->height_poll_ms > 0) {
+        if (pthread_create(&f->poller, NULL, poller_main, f) == 0)
+            f->poller_started = 1;
+        else
+            hlf_log(HLF_LOG_WARN, "follower", "%s: cannot start the chain "
+                    "height poller; the lag counts only blocks seen",
+                    f->channel);
+    }
     if (cp.valid)
         hlf_log(HLF_LOG_INFO, "follower", "%s: checkpoint block %" PRIu64
                 " tx %u (sequence %" PRIu64 ")", f->channel, cp.block,
@@ -588,6 +633,8 @@ gw_follower_free(gw_follower_t *f)
     pthread_mutex_unlock(&f->lock);
     if (f->thread_started)
         pthread_join(f->thread, NULL);
+    if (f->poller_started)
+        pthread_join(f->poller, NULL);
     /* A replay job may be between the hub and us: wait it out. */
     gw_hub_wait_replays(f->hub);
     pthread_mutex_lock(&f->lock);
@@ -692,6 +739,75 @@ dsrc_close(void *ud, void *stream)
 {
     (void)ud;
     hlf_blocks_close(stream);
+}
+
+/*
+ * The height field (1, varint) of a common.BlockchainInfo message, the
+ * answer of qscc GetChainInfo. Other fields (the hashes) are skipped by
+ * their wire type. HLF_OK or HLF_EPROTO.
+ */
+static int
+chain_info_height(const uint8_t *p, size_t n, uint64_t *height)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint64_t key = 0, v = 0;
+        unsigned shift;
+
+        for (shift = 0; i < n && shift < 64; shift += 7) {
+            key |= (uint64_t)(p[i] & 0x7f) << shift;
+            if (!(p[i++] & 0x80))
+                break;
+        }
+        if ((key & 7) == 0 || (key & 7) == 2) {
+            for (shift = 0; i < n && shift < 64; shift += 7) {
+                v |= (uint64_t)(p[i] & 0x7f) << shift;
+                if (!(p[i++] & 0x80))
+                    break;
+            }
+            if ((key & 7) == 0 && key >> 3 == 1) {
+                *height = v;
+                return HLF_OK;
+            }
+            if ((key & 7) == 2) {
+                if (v > n - i)
+                    return HLF_EPROTO;
+                i += (size_t)v;
+            }
+            continue;
+        }
+        return HLF_EPROTO;
+    }
+    return HLF_EPROTO;
+}
+
+/* The channel's height on peer via qscc GetChainInfo (a query the org's
+ * client identity may make: it reads channel metadata, no chaincode). */
+static int
+dsrc_height(void *ud, size_t peer, uint64_t *height, hlf_error_t *err)
+{
+    deliver_src_t *d = ud;
+    const gw_upstream_t *up = &d->ups[peer];
+    hlf_contract_t *qscc;
+    hlf_bytes_t arg, res;
+    const char *ch = hlf_network_name(up->net);
+    int rc;
+
+    qscc = hlf_network_get_contract(up->net, "qscc", NULL);
+    if (qscc == NULL)
+        return hlf_error_set(err, HLF_ENOMEM, "qscc: out of memory");
+    memset(&res, 0, sizeof(res));
+    arg = hlf_bytes_str(ch);
+    rc = hlf_contract_evaluate(qscc, "GetChainInfo", &arg, 1, &res, err);
+    if (rc != HLF_OK)
+        return rc;
+    rc = chain_info_height(res.data, res.len, height);
+    hlf_bytes_free(&res);
+    if (rc != HLF_OK)
+        return hlf_error_set(err, rc, "qscc GetChainInfo: no height in "
+                             "the answer");
+    return HLF_OK;
 }
 
 static const char *
@@ -887,6 +1003,7 @@ stream_start(const gw_config_t *cfg, hlf_error_t *err)
     src.cancel = dsrc_cancel;
     src.close = dsrc_close;
     src.peer_name = dsrc_peer_name;
+    src.height = dsrc_height;
     rc = gw_hub_new((size_t)cfg->hub_ring_events, &hub);
     if (rc != HLF_OK)
         return hlf_error_set(err, rc, "stream: cannot create the hub");

@@ -399,6 +399,12 @@ typedef struct gw_blocksrc_s {
     void (*close)(void *ud, void *stream);
     /* Name of a peer for logs and health ("127.0.0.1:7051"). */
     const char *(*peer_name)(void *ud, size_t peer);
+    /* Optional: the channel's height on peer (blocks, so the newest
+     * block number is height - 1), e.g. qscc GetChainInfo. Called from
+     * the follower's height poller thread; may block up to the peer's
+     * call timeout. */
+    int (*height)(void *ud, size_t peer, uint64_t *height,
+                  hlf_error_t *err);
 } gw_blocksrc_t;
 
 typedef struct gw_follower_s gw_follower_t;
@@ -411,7 +417,13 @@ typedef struct gw_follower_opts_s {
     gw_hub_t *hub;            /* borrowed until gw_follower_free */
     int64_t backoff_min_ms;   /* 0: 100 */
     int64_t backoff_max_ms;   /* 0: 10000 */
+    /* With src->height: ask a peer for the chain height this often, so
+     * the lag counts blocks the follower has not even seen (its peer is
+     * gone, it is reconnecting). 0: GW_HEIGHT_POLL_MS; < 0: never. */
+    int64_t height_poll_ms;
 } gw_follower_opts_t;
+
+#define GW_HEIGHT_POLL_MS 5000
 
 /*
  * Load the checkpoint, tell the hub where publishing starts, install the

@@ -6,8 +6,9 @@
  * across restarts, a checkpoint inside a block, a peer that disappears
  * mid-stream, a peer that is down, a peer that skips a block and a block
  * that cannot be trusted every event is published exactly once, in order.
- * Also the backoff between attempts and the ledger replay the follower
- * gives the hub, with failover.
+ * Also the backoff between attempts, the ledger replay the follower
+ * gives the hub, with failover, and the lag against the polled chain
+ * height.
  *
  * The block source is an in-process fake of the Deliver client with one
  * shared ledger and per-peer faults; everything else is the real code.
@@ -37,6 +38,8 @@ typedef struct peer_s {
     int fail_after;         /* > 0: a follow stream fails after n blocks */
     int fail_bounded_after; /* > 0: the same for bounded (replay) streams */
     int skip_block;         /* > 0: this block number is never sent */
+    int height_down;        /* the chain height query fails */
+    int heights;            /* chain height queries */
     int opens;
     int64_t open_ms[MAX_OPENS];
     uint64_t open_start[MAX_OPENS];
@@ -147,6 +150,23 @@ f_close(void *ud, void *vs)
 {
     (void)ud;
     free(vs);
+}
+
+static int
+f_height(void *ud, size_t peer, uint64_t *height, hlf_error_t *err)
+{
+    peer_t *p = &peers[peer];
+
+    ASSERT(ud == (void *)peers);
+    pthread_mutex_lock(&lk);
+    p->heights++;
+    if (p->height_down) {
+        pthread_mutex_unlock(&lk);
+        return hlf_error_set(err, HLF_EUNAVAIL, "%s is down", p->name);
+    }
+    *height = (uint64_t)nblocks;
+    pthread_mutex_unlock(&lk);
+    return HLF_OK;
 }
 
 static const char *
@@ -328,6 +348,10 @@ typedef struct run_s {
     int n;
 } run_t;
 
+/* > 0: the next run_start gives the follower the fake's chain height,
+ * polled this often. */
+static int64_t height_poll_ms;
+
 static void
 run_start(run_t *r, const char *dir, size_t npeers, int64_t backoff_min,
           int64_t backoff_max)
@@ -348,6 +372,11 @@ run_start(run_t *r, const char *dir, size_t npeers, int64_t backoff_min,
     o.hub = r->hub;
     o.backoff_min_ms = backoff_min;
     o.backoff_max_ms = backoff_max;
+    o.height_poll_ms = -1;
+    if (height_poll_ms > 0) {
+        src.height = f_height;
+        o.height_poll_ms = height_poll_ms;
+    }
     /* A live subscriber from the hub's start sees everything published.
      * It must exist before the follower's thread runs: a subscriber
      * without a position starts after the newest event, so one that
@@ -896,6 +925,79 @@ TEST_IMPL(replay_fails_over)
     finish(&r, dir);
 }
 
+/* Wait until the follower knows block b exists. */
+static void
+wait_latest(run_t *r, uint64_t b)
+{
+    int64_t deadline = gw_now_ms() + 5000;
+    gw_follower_status_t st;
+
+    do {
+        gw_follower_status(r->f, &st);
+        if (st.latest_block >= b)
+            return;
+        gwt_sleep_ms(5);
+    } while (gw_now_ms() < deadline);
+    TEST__FAIL("latest block stuck at %llu (want %llu)",
+               (unsigned long long)st.latest_block, (unsigned long long)b);
+}
+
+TEST_IMPL(lag_from_chain_height)
+{
+    char *dir = begin();
+    gw_follower_status_t st;
+    gw_checkpoint_t cp;
+    run_t r;
+
+    /* Blocks 0..6 exist; the checkpoint says 2 is done. Both peers'
+     * Deliver is down; only peer1 answers the height query. */
+    grow_ledger(6);
+    cp.valid = 1;
+    cp.block = 2;
+    cp.tx_index = 4;
+    ASSERT_EQ(gw_checkpoint_save(dir, "reso-events", &cp, NULL), HLF_OK);
+    peers[0].down = 1;
+    peers[1].down = 1;
+    peers[0].height_down = 1;
+    height_poll_ms = 20;
+    run_start(&r, dir, 2, 10, 40);
+    height_poll_ms = 0;
+    wait_latest(&r, 6);
+    gw_follower_status(r.f, &st);
+    ASSERT_EQ(st.connected, 0);
+    ASSERT_EQ(st.checkpoint.block, 2);
+    ASSERT_EQ(st.latest_block, 6);
+    ASSERT_EQ(st.lag_blocks, 4);
+    ASSERT_EQ(r.n, 0);
+    pthread_mutex_lock(&lk);
+    ASSERT_GE(peers[0].heights, 1);
+    ASSERT_GE(peers[1].heights, 1);
+    pthread_mutex_unlock(&lk);
+
+    /* peer1's Deliver is back: the follower catches up, lag 0. */
+    pthread_mutex_lock(&lk);
+    peers[1].down = 0;
+    pthread_mutex_unlock(&lk);
+    run_collect(&r, 8);
+    assert_events(&r, 0, 3, 6, 0);
+    wait_checkpoint(&r, 6);
+    gw_follower_status(r.f, &st);
+    ASSERT_EQ(st.latest_block, 6);
+    ASSERT_EQ(st.lag_blocks, 0);
+
+    /* The chain grows: once followed, the lag is 0 again. */
+    grow_ledger(9);
+    run_collect(&r, 14);
+    assert_events(&r, 0, 3, 9, 0);
+    wait_checkpoint(&r, 9);
+    wait_latest(&r, 9);
+    gw_follower_status(r.f, &st);
+    ASSERT_EQ(st.checkpoint.block, 9);
+    ASSERT_EQ(st.latest_block, 9);
+    ASSERT_EQ(st.lag_blocks, 0);
+    finish(&r, dir);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(block_events_selection),
     TEST_ENTRY(follows_from_genesis),
@@ -908,6 +1010,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(untrusted_block_stops_until_fixed),
     TEST_ENTRY(unparseable_payload_is_a_gap),
     TEST_ENTRY(replay_fails_over),
+    TEST_ENTRY(lag_from_chain_height),
 };
 
 TEST_MAIN(tests)
