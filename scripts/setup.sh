@@ -5,7 +5,8 @@
 #   1. Debian packages (compiler toolchain, gRPC C core, protobuf-c, OpenSSL,
 #      libcurl, jansson, libmicrohttpd, ...),
 #   2. the Fabric 2.5.16 binaries (network/install-fabric.sh),
-#   3. the npm packages the interop tests use (tests/interop).
+#   3. the npm packages the interop tests use (tests/interop),
+#   4. pouchdb-server, the local CouchDB-API server (network/couchdb).
 # Usage: scripts/setup.sh [--no-fabric] [--no-npm]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,5 +65,20 @@ if [ "$want_npm" = 1 ] && [ -f "$here/tests/interop/package.json" ]; then
     (cd "$here/tests/interop" && npm ci --no-audit --no-fund --loglevel=error)
   else
     say "npm packages: present"
+  fi
+fi
+
+# pouchdb-server for the off-chain index. --ignore-scripts: its LevelDB
+# binding (leveldown) loads the prebuilt binary shipped in its npm tarball,
+# and the optional sqlite3 backend (which would compile for minutes) is
+# never used.
+couch="$here/network/couchdb"
+if [ "$want_npm" = 1 ] && [ -f "$couch/package.json" ]; then
+  if [ ! -x "$couch/node_modules/.bin/pouchdb-server" ] ||
+     [ "$couch/package-lock.json" -nt "$couch/node_modules/.package-lock.json" ]; then
+    say "installing pouchdb-server (network/couchdb)"
+    (cd "$couch" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  else
+    say "pouchdb-server: present"
   fi
 fi
