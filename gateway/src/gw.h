@@ -557,6 +557,17 @@ void gw_stream_end(gw_stream_t *s);
 /* Drop the producer's reference. THREAD SAFETY: any thread, once. */
 void gw_stream_release(gw_stream_t *s);
 
+/*
+ * The stream's connection socket, for watching it for hang-up while the
+ * stream is idle (a parked connection is outside MHD's poll set, so MHD
+ * itself notices a client that left only at the next write). Borrowed:
+ * MHD owns it; never read, write or close it. The number stays this
+ * connection's until the close callback has returned (MHD closes the
+ * socket after it). -1 once the connection is gone or unknown.
+ * THREAD SAFETY: any thread, until gw_stream_release.
+ */
+int gw_stream_socket(gw_stream_t *s);
+
 /* ------------------------------------------------------------------ */
 /* HTTP daemon (main.c and tests)                                     */
 /* ------------------------------------------------------------------ */

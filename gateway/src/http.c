@@ -1153,6 +1153,21 @@ gw_stream_release(gw_stream_t *s)
         stream_unref(s);
 }
 
+int
+gw_stream_socket(gw_stream_t *s)
+{
+    const union MHD_ConnectionInfo *ci = NULL;
+
+    if (s == NULL)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    if (!s->done)
+        ci = MHD_get_connection_info(s->conn,
+                                     MHD_CONNECTION_INFO_CONNECTION_FD);
+    pthread_mutex_unlock(&s->lock);
+    return ci != NULL ? (int)ci->connect_fd : -1;
+}
+
 /* ------------------------------------------------------------------ */
 /* The request pipeline                                               */
 /* ------------------------------------------------------------------ */

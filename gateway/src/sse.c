@@ -19,6 +19,17 @@
  * behind is dropped by the hub; it gets a final comment saying so and may
  * reconnect with Last-Event-ID.
  *
+ * A parked connection is out of MHD's poll set, so MHD would notice a
+ * client that hung up only at the next write (a heartbeat), and until
+ * then the client would hold one of the sse_max_clients slots: a
+ * reconnect wave right after a mass disconnect was refused. So a watcher
+ * thread keeps every client's socket in its own epoll set for EPOLLRDHUP
+ * (and the always-reported EPOLLHUP/EPOLLERR) and ends the stream of one
+ * that hung up, which releases its slot at once. The socket stays MHD's:
+ * it is taken out of the set in client_close, before MHD closes it, and a
+ * client's memory is freed by the watcher (never while an epoll batch
+ * that may name it is being handled).
+ *
  * Query parameters: System, SubjectType, Entity, Event, State,
  * EventSubject, Recorder (repeatable: OR within a field, AND across
  * fields) and after=<sequence>; the Last-Event-ID header, when present,
@@ -34,7 +45,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_FILTER_VALUES 64
 
@@ -53,6 +67,7 @@ typedef struct sse_client_s {
     char name[64];
     struct sse_client_s *next, *prev; /* all clients, under g_lock */
     int listed;
+    int fd;                      /* socket in g_epfd, -1: not; g_lock */
 } sse_client_t;
 
 /* Module state: clients, the heartbeat thread and metric handles. The
@@ -68,7 +83,18 @@ static int64_t g_heartbeat_ms = GW_DEFAULT_SSE_HEARTBEAT_MS;
 static int g_stop;
 static pthread_t g_ticker;
 static int g_ticker_running;
-static gw_metric_t *m_clients, *m_delivered, *m_drops;
+static gw_metric_t *m_clients, *m_delivered, *m_drops, *m_hangups;
+
+/* The hang-up watcher (see the top of the file). g_epfd, g_wakefd and
+ * g_watcher_running change only in start/shutdown under g_lock; closed
+ * clients wait in g_zombies (under g_lock) until the watcher frees them. */
+static int g_epfd = -1;
+static int g_wakefd = -1;
+static pthread_t g_watcher;
+static int g_watcher_running;
+static sse_client_t *g_zombies;
+
+#define WATCH_BATCH 256
 
 /* ------------------------------------------------------------------ */
 /* Streaming                                                          */
@@ -215,11 +241,34 @@ client_free(sse_client_t *c)
     hlf_free(c);
 }
 
+/* Take c's socket out of the watch set. Caller holds g_lock. */
+static void
+unwatch(sse_client_t *c)
+{
+    if (c->fd >= 0 && g_epfd >= 0)
+        (void)epoll_ctl(g_epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    c->fd = -1;
+}
+
+/* Make the watcher look at g_stop and g_zombies. Caller holds g_lock
+ * (g_wakefd is closed under it). */
+static void
+wake_watcher(void)
+{
+    uint64_t one = 1;
+
+    if (g_wakefd >= 0 && write(g_wakefd, &one, sizeof(one)) < 0) {
+        /* EAGAIN: the counter is saturated, a wake-up is pending. */
+    }
+}
+
 static void
 client_close(void *ud, gw_stream_end_t why)
 {
     sse_client_t *c = ud;
     gw_stream_t *s;
+
+    int defer;
 
     pthread_mutex_lock(&g_lock);
     if (c->listed) {
@@ -232,13 +281,27 @@ client_close(void *ud, gw_stream_end_t why)
         c->listed = 0;
         g_nclients--;
     }
+    /* MHD has not closed the socket yet (it does after this callback),
+     * so the number is still this connection's. */
+    unwatch(c);
     pthread_mutex_unlock(&g_lock);
     gw_gauge_add(m_clients, NULL, -1);
     hlf_log(HLF_LOG_DEBUG, "sse", "%s: closed (%d)", c->name, (int)why);
     client_detach(c);
     s = atomic_exchange(&c->stream, NULL);
     gw_stream_release(s);
-    client_free(c);
+    /* An epoll batch the watcher holds may still name c: while it runs,
+     * it frees c between batches. */
+    pthread_mutex_lock(&g_lock);
+    defer = g_watcher_running;
+    if (defer) {
+        c->next = g_zombies;
+        g_zombies = c;
+        wake_watcher();
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (!defer)
+        client_free(c);
 }
 
 static const gw_stream_ops_t client_ops = {client_read, client_close};
@@ -327,6 +390,26 @@ bad:
     return HLF_EINVAL;
 }
 
+/* Put c's socket fd into the watch set. Caller holds g_lock. Without a
+ * watcher (or a socket) the heartbeat still finds a client that left. */
+static void
+watch(sse_client_t *c, int fd)
+{
+    struct epoll_event ev;
+
+    if (fd < 0 || g_epfd < 0)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLRDHUP;
+    ev.data.ptr = c;
+    if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        c->fd = fd;
+    else
+        hlf_log(HLF_LOG_WARN, "sse", "%s: cannot watch the socket for "
+                "hang-up (%s); noticed at the next heartbeat instead",
+                c->name, strerror(errno));
+}
+
 static int
 h_stream(gw_req_t *req)
 {
@@ -369,6 +452,7 @@ h_stream(gw_req_t *req)
         goto unreserve;
     }
     pthread_mutex_init(&c->lock, NULL);
+    c->fd = -1;
     atomic_init(&c->stream, NULL);
     atomic_init(&c->hb_due, 0);
     snprintf(c->name, sizeof(c->name), "sse %s", gw_req_id(req));
@@ -409,6 +493,7 @@ h_stream(gw_req_t *req)
         g_clients->prev = c;
     g_clients = c;
     c->listed = 1;
+    watch(c, gw_stream_socket(stream));
     pthread_mutex_unlock(&g_lock);
     gw_gauge_add(m_clients, NULL, 1);
     hlf_log(HLF_LOG_DEBUG, "sse", "%s: subscribed%s", c->name,
@@ -452,6 +537,124 @@ ticker_main(void *unused)
     return NULL;
 }
 
+/* Free the clients closed since the last batch. Caller holds g_lock. */
+static void
+free_zombies(void)
+{
+    while (g_zombies != NULL) {
+        sse_client_t *c = g_zombies;
+
+        g_zombies = c->next;
+        client_free(c);
+    }
+}
+
+static void *
+watcher_main(void *unused)
+{
+    struct epoll_event evs[WATCH_BATCH];
+    int stop = 0;
+
+    (void)unused;
+    while (!stop) {
+        int n, i;
+
+        pthread_mutex_lock(&g_lock);
+        free_zombies();
+        pthread_mutex_unlock(&g_lock);
+        n = epoll_wait(g_epfd, evs, WATCH_BATCH, -1);
+        if (n < 0 && errno != EINTR) {
+            hlf_log(HLF_LOG_ERROR, "sse", "hang-up watcher: epoll_wait: "
+                    "%s; hang-ups are noticed at heartbeats only",
+                    strerror(errno));
+            break;
+        }
+        pthread_mutex_lock(&g_lock);
+        for (i = 0; i < n; i++) {
+            sse_client_t *c = evs[i].data.ptr;
+            uint64_t cnt;
+
+            if (c == NULL) {
+                if (read(g_wakefd, &cnt, sizeof(cnt)) < 0) {
+                    /* EAGAIN: another read took it; nothing to do. */
+                }
+                stop = g_stop;
+                continue;
+            }
+            /* A client already closed (a zombie) has fd -1. */
+            if (c->fd < 0)
+                continue;
+            unwatch(c);
+            hlf_log(HLF_LOG_DEBUG, "sse", "%s: client hung up", c->name);
+            gw_counter_inc(m_hangups, NULL);
+            gw_stream_end(atomic_load(&c->stream));
+        }
+        pthread_mutex_unlock(&g_lock);
+    }
+    return NULL;
+}
+
+/* Create the watch set and its thread. HLF_OK or HLF_EIO/HLF_ENOMEM. */
+static int
+watcher_start(void)
+{
+    struct epoll_event ev;
+
+    g_epfd = epoll_create1(EPOLL_CLOEXEC);
+    g_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (g_epfd < 0 || g_wakefd < 0)
+        goto fail;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = NULL;
+    if (epoll_ctl(g_epfd, EPOLL_CTL_ADD, g_wakefd, &ev) != 0)
+        goto fail;
+    if (pthread_create(&g_watcher, NULL, watcher_main, NULL) != 0)
+        goto fail;
+    pthread_mutex_lock(&g_lock);
+    g_watcher_running = 1;
+    pthread_mutex_unlock(&g_lock);
+    return HLF_OK;
+fail:
+    hlf_log(HLF_LOG_ERROR, "sse", "cannot start the hang-up watcher: %s",
+            strerror(errno));
+    if (g_epfd >= 0)
+        close(g_epfd);
+    if (g_wakefd >= 0)
+        close(g_wakefd);
+    g_epfd = g_wakefd = -1;
+    return HLF_EIO;
+}
+
+/* Stop the watcher, unwatch every client, free what it had pending. */
+static void
+watcher_stop(void)
+{
+    sse_client_t *c;
+    int running;
+
+    pthread_mutex_lock(&g_lock);
+    running = g_watcher_running;
+    pthread_mutex_unlock(&g_lock);
+    if (running) {
+        pthread_mutex_lock(&g_lock);
+        wake_watcher(); /* g_stop is set: it returns */
+        pthread_mutex_unlock(&g_lock);
+        pthread_join(g_watcher, NULL);
+    }
+    pthread_mutex_lock(&g_lock);
+    g_watcher_running = 0;
+    for (c = g_clients; c != NULL; c = c->next)
+        unwatch(c);
+    free_zombies();
+    if (g_epfd >= 0)
+        close(g_epfd);
+    if (g_wakefd >= 0)
+        close(g_wakefd);
+    g_epfd = g_wakefd = -1;
+    pthread_mutex_unlock(&g_lock);
+}
+
 int
 gw_sse_init(const gw_config_t *cfg)
 {
@@ -472,12 +675,18 @@ gw_sse_init(const gw_config_t *cfg)
     m_drops = gw_metric_register(GW_METRIC_COUNTER, "sse_drops_total",
                                  "SSE clients dropped as too slow", NULL,
                                  NULL, 0);
-    if (m_clients == NULL || m_delivered == NULL || m_drops == NULL)
+    m_hangups = gw_metric_register(GW_METRIC_COUNTER, "sse_hangups_total",
+                                   "SSE clients that hung up, noticed "
+                                   "while their stream was idle", NULL,
+                                   NULL, 0);
+    if (m_clients == NULL || m_delivered == NULL || m_drops == NULL ||
+        m_hangups == NULL)
         return HLF_ENOMEM;
     /* Series exist from the start: a scraper sees 0, not nothing. */
     gw_gauge_set(m_clients, NULL, 0);
     gw_counter_add(m_delivered, NULL, 0);
     gw_counter_add(m_drops, NULL, 0);
+    gw_counter_add(m_hangups, NULL, 0);
     return gw_http_route("GET", "/v1/stream", h_stream, GW_ROUTE_AUTH);
 }
 
@@ -489,6 +698,9 @@ gw_sse_start(const gw_config_t *cfg)
     if (pthread_create(&g_ticker, NULL, ticker_main, NULL) != 0)
         return HLF_ENOMEM;
     g_ticker_running = 1;
+    /* Without the watcher streams still work; hang-ups then wait for the
+     * next heartbeat, as the log line says. */
+    (void)watcher_start();
     return HLF_OK;
 }
 
@@ -505,6 +717,7 @@ gw_sse_shutdown(void)
         pthread_join(g_ticker, NULL);
         g_ticker_running = 0;
     }
+    watcher_stop();
     /* Connections the drain could not finish yet keep their client until
      * MHD closes them; only their hub subscription goes now. Woken, each
      * writes a last comment and ends (see client_read). */

@@ -6,8 +6,9 @@
  * across), resume with after= and Last-Event-ID (which wins), resume from
  * older than the ring, heartbeats, every 400 and the 401, the client
  * limit, a slow client dropped with a final comment while a fast one gets
- * everything (and resumes exactly afterwards), the shutdown comment, and
- * the sse_* metrics.
+ * everything (and resumes exactly afterwards), the shutdown comment, the
+ * sse_* metrics, and slots freed at once by clients that hang up on idle
+ * streams (a reconnect wave right after a mass close).
  */
 #include "hub_fixture.h"
 #include "sse_client.h"
@@ -460,6 +461,73 @@ TEST_IMPL(metrics)
     hf_stop();
 }
 
+/* The value of an unlabelled metric in the /metrics text. */
+static double
+metric_value(const char *name)
+{
+    char *m = hf_metrics(), key[128], *at;
+    double v;
+
+    snprintf(key, sizeof(key), "\n%s ", name);
+    at = strstr(m, key);
+    if (at == NULL)
+        TEST__FAIL("no %s in /metrics", name);
+    v = strtod(at + strlen(key), NULL);
+    free(m);
+    return v;
+}
+
+TEST_IMPL(reconnect_wave_after_mass_close)
+{
+    /* Clients that hang up on idle (parked) streams are noticed at once,
+     * not at the next heartbeat (60 s here): a reconnect wave right after
+     * a mass close finds every slot free, twice in a row. */
+    enum { N = 32 };
+    int port = hf_start(64, "sse_max_clients 32\nsse_heartbeat_ms 60000\n");
+    sse_t *c = calloc(N, sizeof(*c)), *extra = calloc(1, sizeof(*extra));
+    double hangups;
+    uint64_t id;
+    int i, round;
+
+    ASSERT_NOT_NULL(c);
+    ASSERT_NOT_NULL(extra);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < N; i++) {
+            sse_open(&c[i], port, "/v1/stream", NULL, 0, HF_AUTH);
+            if (c[i].status != 200)
+                TEST__FAIL("round %d: client %d got %d", round, i,
+                           c[i].status);
+        }
+        wait_subscribers(N);
+        /* Every slot is taken: one more is refused. */
+        sse_open(extra, port, "/v1/stream", NULL, 0, HF_AUTH);
+        ASSERT_EQ(extra->status, 503);
+        sse_close(extra);
+        hf_publish(round, 0);
+        for (i = 0; i < N; i++) {
+            char *b = sse_event(&c[i], 5000, &id);
+
+            if (b == NULL)
+                TEST__FAIL("round %d: client %d got no event", round, i);
+            ASSERT_EQ(id, hf_seq(round));
+            free(b);
+        }
+        /* Each stream parks once it has sent the event; all leave. */
+        for (i = 0; i < N; i++)
+            sse_close(&c[i]);
+        wait_subscribers(0);
+        ASSERT_EQ(metric_value("sse_clients"), 0);
+    }
+    /* The watcher ended (nearly) all of them; MHD may see a hang-up
+     * itself on a stream that was not parked yet. */
+    hangups = metric_value("sse_hangups_total");
+    ASSERT_GE(hangups, 1);
+    ASSERT_LE(hangups, 3 * N);
+    free(extra);
+    free(c);
+    hf_stop();
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(framing_and_headers),
     TEST_ENTRY(live_in_commit_order),
@@ -471,6 +539,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(slow_client_dropped),
     TEST_ENTRY(shutdown_says_so),
     TEST_ENTRY(metrics),
+    TEST_ENTRY(reconnect_wave_after_mass_close),
 };
 
 TEST_MAIN(tests)
