@@ -9,42 +9,32 @@
  * org's peer and 503 LEDGER_UNAVAILABLE within the request timeout when
  * no peer is reachable.
  *
- * Each test starts its own reso-gateway (RESO_GATEWAY_BIN, else the one
- * built next to this test, so an ASan build is tested the same way) on
- * a free loopback port with a config generated from `resoctl network
- * env --json` under a temp state dir, with one API key per org, and
- * stops it by PID at the end: SIGTERM must end it with exit status 0
- * (under ASan that includes "no leaks"). If the test fails first, the
- * gateway is killed by the abort handler and, as a last resort, by
- * PR_SET_PDEATHSIG.
+ * Each test starts its own reso-gateway through gwproc.h (on a free
+ * loopback port, config from `resoctl network env --json`, one API key
+ * per org, temp state dir) and stops it by PID at the end: SIGTERM must
+ * end it with exit status 0 (under ASan that includes "no leaks").
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "evl.h"
+#include "gwproc.h"
 #include "gwtest.h"
 #include "hlf/crypto.h"
 #include "netfixture.h"
 #include "task.h"
 
-#ifndef RESO_GATEWAY_BIN_DEFAULT
-#define RESO_GATEWAY_BIN_DEFAULT "reso-gateway"
-#endif
-
-static const char *const ORGS[] = {"Brokerage", "Association", "MLS"};
+static const char *const ORGS[] = {"Brokerage", "Association", "MLS",
+                                   NULL};
 #define NORGS 3
 
 /* ------------------------------------------------------------------ */
@@ -64,180 +54,23 @@ org_str(json_t *env, const char *org, const char *a, const char *b)
 /* The gateway process                                                */
 /* ------------------------------------------------------------------ */
 
-typedef struct gwp_s {
-    char *dir;         /* temp dir: config, env.json, state/, log */
-    char state[1024];
-    char conf[1024];
-    char log[1024];
-    pid_t pid;
-    int port;
-    char keys[NORGS][80]; /* bearer keys, one per org */
-} gwp_t;
-
-/* The gateway of the running test, killed if the test aborts. */
-static volatile pid_t running_pid;
-
-static void
-on_abort(int sig)
-{
-    (void)sig;
-    if (running_pid > 0)
-        kill(running_pid, SIGKILL);
-}
-
-static const char *
-gateway_bin(void)
-{
-    const char *b = getenv("RESO_GATEWAY_BIN");
-
-    return b != NULL && b[0] != '\0' ? b : RESO_GATEWAY_BIN_DEFAULT;
-}
-
 /*
- * Prepare a gateway dir: API keys (one per org), env.json and a config.
- * peers_conf names identities and peers (channel, chaincode too); NULL:
- * import them all from env.json (network_env).
+ * A gateway (gwproc.h) with one API key per org (keys[i] = ORGS[i]) and
+ * net (identities, peers, channel, chaincode) or, if NULL, the
+ * network_env import.
  */
 static void
-gwp_prepare(gwp_t *g, json_t *env, const char *peers_conf)
+gwp_prepare(gwproc_t *g, json_t *env, const char *net)
 {
-    char text[8192], hex[NORGS][65], envline[1200];
-    size_t i;
+    gwproc_opts_t o;
 
-    memset(g, 0, sizeof(*g));
-    g->dir = gwt_tmpdir();
-    snprintf(g->state, sizeof(g->state), "%s/state", g->dir);
-    snprintf(g->log, sizeof(g->log), "%s/gateway.log", g->dir);
-    snprintf(g->conf, sizeof(g->conf), "%s/gateway.conf", g->dir);
-    snprintf(envline, sizeof(envline), "network_env %s/env.json\n", g->dir);
-    snprintf(text, sizeof(text), "%s/env.json", g->dir);
-    ASSERT_EQ(json_dump_file(env, text, JSON_INDENT(1)), 0);
-    for (i = 0; i < NORGS; i++) {
-        uint8_t r[16];
-        char rh[33];
-
-        ASSERT_EQ(hlf_random_bytes(r, sizeof(r)), HLF_OK);
-        hlf_hex_encode(r, sizeof(r), rh);
-        snprintf(g->keys[i], sizeof(g->keys[i]), "gwit-%s-%s", ORGS[i], rh);
-        gwt_sha256_hex(g->keys[i], hex[i]);
-    }
-    snprintf(text, sizeof(text),
-             "listen 127.0.0.1:0\n"
-             "state_dir %s\n"
-             "%s"
-             "apikey brokerage-it Brokerage %s\n"
-             "apikey association-it Association %s\n"
-             "apikey mls-it MLS %s\n"
-             "request_timeout_ms 20000\n"
-             "rate_limit_per_key 1000 2000\n",
-             g->state, peers_conf != NULL ? peers_conf : envline, hex[0],
-             hex[1], hex[2]);
-    free(gwt_write(g->dir, "gateway.conf", text));
-}
-
-static int
-read_port(const gwp_t *g)
-{
-    char path[1100], buf[128];
-    FILE *fp;
-    char *colon;
-
-    snprintf(path, sizeof(path), "%s/gateway.addr", g->state);
-    fp = fopen(path, "r");
-    if (fp == NULL)
-        return 0;
-    colon = fgets(buf, sizeof(buf), fp) != NULL ? strrchr(buf, ':') : NULL;
-    fclose(fp);
-    return colon != NULL ? (int)strtol(colon + 1, NULL, 10) : 0;
-}
-
-static void
-dump_log(const gwp_t *g)
-{
-    char cmd[1200];
-
-    snprintf(cmd, sizeof(cmd), "tail -n 40 '%s' >&2", g->log);
-    if (system(cmd) != 0)
-        fprintf(stderr, "(no gateway log)\n");
-}
-
-static void
-gwp_start(gwp_t *g)
-{
-    char path[1100];
-    int i;
-
-    snprintf(path, sizeof(path), "%s/gateway.addr", g->state);
-    unlink(path);
-    signal(SIGABRT, on_abort);
-    g->pid = fork();
-    ASSERT(g->pid >= 0);
-    if (g->pid == 0) {
-        int fd = open(g->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(gateway_bin(), "reso-gateway", "--config", g->conf,
-              (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", gateway_bin(), strerror(errno));
-        _exit(127);
-    }
-    running_pid = g->pid;
-    for (i = 0; i < 3000; i++) {
-        int st;
-
-        if ((g->port = read_port(g)) > 0)
-            return;
-        if (waitpid(g->pid, &st, WNOHANG) == g->pid) {
-            running_pid = 0;
-            dump_log(g);
-            TEST__FAIL("reso-gateway exited during start (status %d)", st);
-        }
-        gwt_sleep_ms(10);
-    }
-    dump_log(g);
-    TEST__FAIL("reso-gateway did not write %s within 30 s", path);
-}
-
-/* SIGTERM, wait up to 30 s; the gateway must exit 0. */
-static void
-gwp_stop(gwp_t *g)
-{
-    int st = 0, i;
-
-    if (g->pid <= 0)
-        return;
-    ASSERT_EQ(kill(g->pid, SIGTERM), 0);
-    for (i = 0; i < 3000; i++) {
-        if (waitpid(g->pid, &st, WNOHANG) == g->pid)
-            break;
-        gwt_sleep_ms(10);
-    }
-    if (i == 3000) {
-        kill(g->pid, SIGKILL);
-        waitpid(g->pid, &st, 0);
-        running_pid = 0;
-        dump_log(g);
-        TEST__FAIL("reso-gateway did not stop within 30 s of SIGTERM");
-    }
-    running_pid = 0;
-    g->pid = 0;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        dump_log(g);
-        TEST__FAIL("reso-gateway ended with status 0x%x, want exit 0", st);
-    }
-}
-
-static void
-gwp_free(gwp_t *g)
-{
-    gwp_stop(g);
-    gwt_rmrf(g->dir);
-    free(g->dir);
+    memset(&o, 0, sizeof(o));
+    o.identities = ORGS;
+    o.tag = "it";
+    o.net = net;
+    o.extra = "request_timeout_ms 20000\n"
+              "rate_limit_per_key 1000 2000";
+    gwproc_prepare(g, env, &o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -247,33 +80,10 @@ gwp_free(gwp_t *g)
 /* One request as org (index; -1: no Authorization) with extra headers
  * (NULL-terminated list or NULL). */
 static void
-req(const gwp_t *g, int org, const char *method, const char *path,
+req(const gwproc_t *g, int org, const char *method, const char *path,
     const char *body, const char *const *extra, gwt_resp_t *r)
 {
-    const char *hdrs[12];
-    char auth[128];
-    gwt_opts_t o;
-    size_t n = 0;
-
-    memset(&o, 0, sizeof(o));
-    if (org >= 0) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-                 g->keys[org]);
-        hdrs[n++] = auth;
-    }
-    if (body != NULL) {
-        hdrs[n++] = "Content-Type: application/json";
-        o.body = body;
-        o.body_len = strlen(body);
-    }
-    while (extra != NULL && *extra != NULL && n < 11)
-        hdrs[n++] = *extra++;
-    hdrs[n] = NULL;
-    o.headers = hdrs;
-    o.timeout_ms = 30000;
-    gwt_http(method, g->port, path, &o, r);
-    if (r->curl_rc != 0)
-        TEST__FAIL("%s %s: curl error %d", method, path, r->curl_rc);
+    gwproc_request(g, org, method, path, body, extra, r);
 }
 
 static json_t *
@@ -349,7 +159,7 @@ is_hex64(const char *s)
 
 /* POST an event as org and expect 201; returns the body (new). */
 static json_t *
-record(const gwp_t *g, int org, const char *doc, const char *const *extra)
+record(const gwproc_t *g, int org, const char *doc, const char *const *extra)
 {
     gwt_resp_t r;
     json_t *b, *in, *ev;
@@ -358,7 +168,7 @@ record(const gwp_t *g, int org, const char *doc, const char *const *extra)
 
     req(g, org, "POST", "/v1/events", doc, extra, &r);
     if (r.status != 201) {
-        dump_log(g);
+        gwproc_dump_log(g, 40);
         TEST__FAIL("POST /v1/events as %s: %ld %s", ORGS[org], r.status,
                    r.body);
     }
@@ -393,7 +203,7 @@ record(const gwp_t *g, int org, const char *doc, const char *const *extra)
 /* GET path as org until it is not 404 (other peers commit a moment
  * later), at most 10 s; returns the final response. */
 static void
-get_eventually(const gwp_t *g, int org, const char *path, gwt_resp_t *r)
+get_eventually(const gwproc_t *g, int org, const char *path, gwt_resp_t *r)
 {
     int i;
 
@@ -409,7 +219,7 @@ get_eventually(const gwp_t *g, int org, const char *path, gwt_resp_t *r)
 
 /* The full history of subject as org (all pages of limit). */
 static json_t *
-playback(const gwp_t *g, int org, const char *subject, int limit,
+playback(const gwproc_t *g, int org, const char *subject, int limit,
          int *pages)
 {
     json_t *all = json_array();
@@ -455,7 +265,7 @@ playback(const gwp_t *g, int org, const char *subject, int limit,
 }
 
 static size_t
-count_history(const gwp_t *g, int org, const char *subject)
+count_history(const gwproc_t *g, int org, const char *subject)
 {
     int pages;
     json_t *h = playback(g, org, subject, 100, &pages);
@@ -473,13 +283,13 @@ TEST_IMPL(gw_record_read_playback_each_org)
 {
     json_t *env = netfx_env(), *got[NORGS], *hist;
     char subject[96], path[256];
-    gwp_t g;
+    gwproc_t g;
     int org, reader, pages;
     gwt_resp_t r;
     size_t i;
 
     gwp_prepare(&g, env, NULL);
-    gwp_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "GW");
     /* Each org records one event of the same subject. */
     for (org = 0; org < NORGS; org++) {
@@ -543,7 +353,7 @@ TEST_IMPL(gw_record_read_playback_each_org)
     gwt_resp_free(&r);
     for (org = 0; org < NORGS; org++)
         json_decref(got[org]);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 
@@ -557,11 +367,11 @@ TEST_IMPL(gw_auth_401_403)
     static const char *const bad_key[] = {"Authorization: Bearer nope",
                                           NULL};
     char hdr[64], *doc, subject[96];
-    gwp_t g;
+    gwproc_t g;
     gwt_resp_t r;
 
     gwp_prepare(&g, env, NULL);
-    gwp_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "AUTH");
     doc = event_doc(subject, "Recorded", "auth-test");
     req(&g, -1, "POST", "/v1/events", doc, NULL, &r);
@@ -584,13 +394,13 @@ TEST_IMPL(gw_auth_401_403)
     ASSERT_EQ(r.status, 200);
     gwt_resp_free(&r);
     free(doc);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 
 /* POST doc and expect a chaincode error passed through. */
 static void
-post_expect(const gwp_t *g, const char *doc, long status, const char *code,
+post_expect(const gwproc_t *g, const char *doc, long status, const char *code,
             const char *field)
 {
     gwt_resp_t r;
@@ -642,12 +452,12 @@ TEST_IMPL(gw_every_error_class)
                                            NULL};
     json_t *env = netfx_env();
     char subject[96], *doc, hdr[64], *big;
-    gwp_t g;
+    gwproc_t g;
     gwt_resp_t r;
     size_t i;
 
     gwp_prepare(&g, env, NULL);
-    gwp_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "ERR");
     /* Every RecordEvent validation class the REST body can reach
      * (UNKNOWN_FUNCTION and INVALID_ARGUMENTS by count cannot be sent
@@ -723,13 +533,13 @@ TEST_IMPL(gw_every_error_class)
     gwt_resp_free(&r);
     /* None of the above wrote anything. */
     ASSERT_EQ(count_history(&g, 0, subject), 0);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 
 /* Read the idempotency file (lines as JSON, new array). */
 static json_t *
-idem_records(const gwp_t *g)
+idem_records(const gwproc_t *g)
 {
     char path[1100], line[16384];
     json_t *a = json_array();
@@ -749,7 +559,7 @@ idem_records(const gwp_t *g)
 }
 
 static void
-idem_write(const gwp_t *g, json_t *records)
+idem_write(const gwproc_t *g, json_t *records)
 {
     char path[1100];
     FILE *fp;
@@ -785,7 +595,7 @@ body_hash_hex(const char *doc, char out[65])
 
 /* POST doc and expect status with a body equal (as JSON) to want. */
 static void
-post_same(const gwp_t *g, int org, const char *doc,
+post_same(const gwproc_t *g, int org, const char *doc,
           const char *const *extra, long status, const json_t *want)
 {
     gwt_resp_t r;
@@ -808,12 +618,12 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     static const char *const k3[] = {"Idempotency-Key: it-k3", NULL};
     json_t *env = netfx_env(), *first, *recs, *v;
     char s1[96], s2[96], *doc1, *doc1b, *doc2, *bad, hdr[64], hash2[65];
-    gwp_t g;
+    gwproc_t g;
     gwt_resp_t r, r2;
     size_t i;
 
     gwp_prepare(&g, env, NULL);
-    gwp_start(&g);
+    gwproc_start(&g);
     unique_subject(s1, sizeof(s1), "IDEM");
     unique_subject(s2, sizeof(s2), "IDEM");
     doc1 = event_doc(s1, "Recorded", "idem");
@@ -864,8 +674,8 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     ASSERT_EQ(count_history(&g, 0, s1), 2);
 
     /* Restart: the answer is still the first one. */
-    gwp_stop(&g);
-    gwp_start(&g);
+    gwproc_term(&g);
+    gwproc_start(&g);
     post_same(&g, 0, doc1, k1, 201, first);
     ASSERT_EQ(count_history(&g, 0, s1), 2);
 
@@ -874,7 +684,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
      * in-flight record the gateway writes before the hand-over to the
      * orderer. The retry must find the first transaction, not write.
      */
-    gwp_stop(&g);
+    gwproc_term(&g);
     recs = idem_records(&g);
     json_array_foreach(recs, i, v)
     {
@@ -902,7 +712,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
                         "00000000000000"));
     idem_write(&g, recs);
     json_decref(recs);
-    gwp_start(&g);
+    gwproc_start(&g);
     post_same(&g, 0, doc1, k1, 201, first);
     ASSERT_EQ(count_history(&g, 0, s1), 2);
     {
@@ -920,7 +730,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     free(doc2);
     free(bad);
     json_decref(first);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 
@@ -930,12 +740,12 @@ TEST_IMPL(gw_async_then_status)
     json_t *env = netfx_env(), *b, *st = NULL;
     char subject[96], *doc, loc[160], hdr[64], path[160];
     const char *txid;
-    gwp_t g;
+    gwproc_t g;
     gwt_resp_t r;
     int i;
 
     gwp_prepare(&g, env, NULL);
-    gwp_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "ASYNC");
     doc = event_doc(subject, "Recorded", "async");
     req(&g, 2, "POST", "/v1/events", doc, async, &r);
@@ -1000,7 +810,7 @@ TEST_IMPL(gw_async_then_status)
     gwt_resp_free(&r);
     json_decref(b);
     free(doc);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 
@@ -1009,13 +819,13 @@ TEST_IMPL(gw_catalog_is_profile_1_3)
     json_t *env = netfx_env(), *b, *lk;
     const evl_profile_t *p = evl_profile_find("1.3");
     static const size_t sizes[EVL_LK_COUNT] = {9, 7, 11, 17, 13};
-    gwp_t g;
+    gwproc_t g;
     gwt_resp_t r;
     int l;
 
     ASSERT_NOT_NULL(p);
     gwp_prepare(&g, env, NULL);
-    gwp_start(&g);
+    gwproc_start(&g);
     req(&g, 1, "GET", "/v1/catalog", NULL, NULL, &r);
     ASSERT_EQ(r.status, 200);
     b = body_json(&r);
@@ -1040,7 +850,7 @@ TEST_IMPL(gw_catalog_is_profile_1_3)
                       json_object_get(lk, "State"), 12)),
                   "Published");
     json_decref(b);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 
@@ -1071,7 +881,7 @@ TEST_IMPL(gw_failover_and_unavailable)
     json_t *env = netfx_env(), *b;
     char conf[4096], subject[96], *doc, hdr[32], path[160], assoc[128];
     int dead1 = 0, dead2 = 0;
-    gwp_t g;
+    gwproc_t g;
     gwt_resp_t r;
 
     /* Two loopback ports nobody listens on. */
@@ -1101,7 +911,7 @@ TEST_IMPL(gw_failover_and_unavailable)
              org_str(env, "Association", "peer", "address"));
     peers_conf(env, dead1, assoc, conf, sizeof(conf));
     gwp_prepare(&g, env, conf);
-    gwp_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "FAILOVER");
     doc = event_doc(subject, "Recorded", "failover");
     b = record(&g, 0, doc, NULL);
@@ -1114,14 +924,14 @@ TEST_IMPL(gw_failover_and_unavailable)
     ASSERT_EQ(count_history(&g, 0, subject), 1);
     json_decref(b);
     free(doc);
-    gwp_free(&g);
+    gwproc_free(&g);
 
     /* No reachable peer at all: 503 + Retry-After, well within the
      * request timeout (20 s), for writes and reads. */
     snprintf(assoc, sizeof(assoc), "127.0.0.1:%d", dead2);
     peers_conf(env, dead1, assoc, conf, sizeof(conf));
     gwp_prepare(&g, env, conf);
-    gwp_start(&g);
+    gwproc_start(&g);
     doc = event_doc(subject, "Changed", "failover");
     req(&g, 0, "POST", "/v1/events", doc, NULL, &r);
     expect_error(&r, 503, "LEDGER_UNAVAILABLE", NULL);
@@ -1143,7 +953,7 @@ TEST_IMPL(gw_failover_and_unavailable)
                                    "\"unavailable\"} 1"));
     gwt_resp_free(&r);
     free(doc);
-    gwp_free(&g);
+    gwproc_free(&g);
     json_decref(env);
 }
 

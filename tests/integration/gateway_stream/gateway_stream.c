@@ -14,36 +14,27 @@
  *
  * Events are recorded with libhlf through the orgs' own peers (what
  * `resoctl event record` does), independent of the gateway under test.
- * Each test starts its own reso-gateway (RESO_GATEWAY_BIN, else the one
- * built next to this test) on a free loopback port under a temp state
- * dir and stops it by PID, also when the test fails (abort handler,
- * PR_SET_PDEATHSIG). SIGTERM must end it with exit status 0.
+ * Each test starts its own reso-gateway through gwproc.h (free loopback
+ * port, temp state dir) and stops it by PID, also when the test fails.
+ * SIGTERM must end it with exit status 0.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "gwproc.h"
 #include "gwtest.h"
 #include "hlf/crypto.h"
 #include "hub.h"
 #include "netfixture.h"
 #include "sse_client.h"
 #include "task.h"
-
-#ifndef RESO_GATEWAY_BIN_DEFAULT
-#define RESO_GATEWAY_BIN_DEFAULT "reso-gateway"
-#endif
 
 /* How long an expected event may take (the follower may first catch up
  * with the whole ledger of the earlier tests). */
@@ -55,179 +46,29 @@
 /* The gateway process                                                */
 /* ------------------------------------------------------------------ */
 
-typedef struct gw_s {
-    char *dir;
-    char state[1024], conf[1024], log[1024];
-    pid_t pid;
-    int port;
-    char auth[160]; /* "Authorization: Bearer ..." */
-} gw_t;
-
-/* The gateway of the running test, killed if the test aborts. */
-static volatile pid_t live_pid;
-
+/*
+ * A gateway (gwproc.h) with one API key (Brokerage, auth[0]) and `net`
+ * (identities, peers, channel, chaincode) or, if NULL, the network_env
+ * import.
+ */
 static void
-kill_live(int sig)
+gw_prepare(gwproc_t *g, json_t *env, const char *net)
 {
-    (void)sig;
-    if (live_pid > 0)
-        kill(live_pid, SIGKILL);
-}
+    static const char *const ids[] = {"Brokerage", NULL};
+    gwproc_opts_t o;
 
-/* Config with one API key (Brokerage) and `net` (identities, peers,
- * channel, chaincode) or, if NULL, the network_env import. */
-static void
-gw_prepare(gw_t *g, json_t *env, const char *net)
-{
-    char text[8192], envline[1200], path[1100], hex[65], key[64];
-    uint8_t r[16];
-    char rh[33];
-
-    memset(g, 0, sizeof(*g));
-    g->dir = gwt_tmpdir();
-    snprintf(g->state, sizeof(g->state), "%s/state", g->dir);
-    snprintf(g->conf, sizeof(g->conf), "%s/gateway.conf", g->dir);
-    snprintf(g->log, sizeof(g->log), "%s/gateway.log", g->dir);
-    snprintf(path, sizeof(path), "%s/env.json", g->dir);
-    ASSERT_EQ(json_dump_file(env, path, JSON_INDENT(1)), 0);
-    snprintf(envline, sizeof(envline), "network_env %s\n", path);
-    ASSERT_EQ(hlf_random_bytes(r, sizeof(r)), HLF_OK);
-    hlf_hex_encode(r, sizeof(r), rh);
-    snprintf(key, sizeof(key), "stream-it-%s", rh);
-    snprintf(g->auth, sizeof(g->auth), "Authorization: Bearer %s", key);
-    gwt_sha256_hex(key, hex);
-    snprintf(text, sizeof(text),
-             "listen 127.0.0.1:0\n"
-             "state_dir %s\n"
-             "%s"
-             "apikey stream-it Brokerage %s\n"
-             "rate_limit_per_key 0\n"
-             "sse_heartbeat_ms 1000\n"
-             "request_timeout_ms 30000\n",
-             g->state, net != NULL ? net : envline, hex);
-    free(gwt_write(g->dir, "gateway.conf", text));
-}
-
-static void
-gw_dump_log(const gw_t *g)
-{
-    char cmd[1200];
-
-    snprintf(cmd, sizeof(cmd), "tail -n 40 '%s' >&2", g->log);
-    if (system(cmd) != 0)
-        fprintf(stderr, "(no gateway log)\n");
-}
-
-static int
-gw_read_port(const gw_t *g)
-{
-    char path[1100], buf[128], *colon = NULL;
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/gateway.addr", g->state);
-    fp = fopen(path, "r");
-    if (fp == NULL)
-        return 0;
-    if (fgets(buf, sizeof(buf), fp) != NULL)
-        colon = strrchr(buf, ':');
-    fclose(fp);
-    return colon != NULL ? (int)strtol(colon + 1, NULL, 10) : 0;
-}
-
-static void
-gw_start(gw_t *g)
-{
-    const char *bin = getenv("RESO_GATEWAY_BIN");
-    char path[1100];
-    int i, st;
-
-    if (bin == NULL || *bin == '\0')
-        bin = RESO_GATEWAY_BIN_DEFAULT;
-    snprintf(path, sizeof(path), "%s/gateway.addr", g->state);
-    unlink(path);
-    signal(SIGABRT, kill_live);
-    g->pid = fork();
-    ASSERT(g->pid >= 0);
-    if (g->pid == 0) {
-        int fd = open(g->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, "reso-gateway", "--config", g->conf, (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    live_pid = g->pid;
-    for (i = 0; i < 3000; i++) {
-        g->port = gw_read_port(g);
-        if (g->port > 0)
-            return;
-        if (waitpid(g->pid, &st, WNOHANG) == g->pid) {
-            live_pid = g->pid = 0;
-            gw_dump_log(g);
-            TEST__FAIL("reso-gateway exited during start (status 0x%x)", st);
-        }
-        gwt_sleep_ms(10);
-    }
-    gw_dump_log(g);
-    TEST__FAIL("reso-gateway did not write %s within 30 s", path);
-}
-
-/* SIGTERM: must exit 0 within 30 s (drain, checkpoint saved). */
-static void
-gw_term(gw_t *g)
-{
-    int st = 0, i;
-
-    ASSERT(g->pid > 0);
-    ASSERT_EQ(kill(g->pid, SIGTERM), 0);
-    for (i = 0; i < 3000; i++) {
-        if (waitpid(g->pid, &st, WNOHANG) == g->pid)
-            break;
-        gwt_sleep_ms(10);
-    }
-    if (i == 3000) {
-        kill(g->pid, SIGKILL);
-        waitpid(g->pid, &st, 0);
-        live_pid = g->pid = 0;
-        gw_dump_log(g);
-        TEST__FAIL("reso-gateway did not stop within 30 s of SIGTERM");
-    }
-    live_pid = g->pid = 0;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        gw_dump_log(g);
-        TEST__FAIL("reso-gateway ended with status 0x%x, want exit 0", st);
-    }
-}
-
-/* SIGKILL: no chance to save anything. */
-static void
-gw_kill9(gw_t *g)
-{
-    int st = 0;
-
-    ASSERT(g->pid > 0);
-    ASSERT_EQ(kill(g->pid, SIGKILL), 0);
-    ASSERT_EQ(waitpid(g->pid, &st, 0), g->pid);
-    ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-    live_pid = g->pid = 0;
-}
-
-static void
-gw_free(gw_t *g)
-{
-    if (g->pid > 0)
-        gw_term(g);
-    gwt_rmrf(g->dir);
-    free(g->dir);
+    memset(&o, 0, sizeof(o));
+    o.identities = ids;
+    o.tag = "stream";
+    o.net = net;
+    o.extra = "rate_limit_per_key 0\n"
+              "sse_heartbeat_ms 1000\n"
+              "request_timeout_ms 30000";
+    gwproc_prepare(g, env, &o);
 }
 
 static gw_checkpoint_t
-gw_checkpoint(const gw_t *g, json_t *env)
+gw_checkpoint(const gwproc_t *g, json_t *env)
 {
     gw_checkpoint_t cp;
     hlf_error_t e;
@@ -241,9 +82,9 @@ gw_checkpoint(const gw_t *g, json_t *env)
 
 /* GET path with the API key; status asserted; parsed body (new). */
 static json_t *
-gw_get(const gw_t *g, const char *path, long status)
+gw_get(const gwproc_t *g, const char *path, long status)
 {
-    const char *h[] = {g->auth, NULL};
+    const char *h[] = {g->auth[0], NULL};
     gwt_opts_t o;
     gwt_resp_t r;
     json_t *j;
@@ -253,7 +94,7 @@ gw_get(const gw_t *g, const char *path, long status)
     o.timeout_ms = 60000;
     gwt_http("GET", g->port, path, &o, &r);
     if (r.status != status) {
-        gw_dump_log(g);
+        gwproc_dump_log(g, 40);
         TEST__FAIL("GET %s: %ld (want %ld): %s", path, r.status, status,
                    r.body);
     }
@@ -332,11 +173,11 @@ typedef struct got_s {
 } got_t;
 
 static void
-stream_open(const gw_t *g, sse_t *c, const char *path, const char *hdr)
+stream_open(const gwproc_t *g, sse_t *c, const char *path, const char *hdr)
 {
-    sse_open(c, g->port, path, hdr, 0, g->auth);
+    sse_open(c, g->port, path, hdr, 0, g->auth[0]);
     if (c->status != 200) {
-        gw_dump_log(g);
+        gwproc_dump_log(g, 40);
         TEST__FAIL("GET %s: status %d", path, c->status);
     }
 }
@@ -415,7 +256,7 @@ subject_path(char *out, size_t n, const char *subject, uint64_t after)
 /* Reconnect as a client that saw `last`: Last-Event-ID, filtered on
  * subject (the header wins over the after=0 in the path). */
 static void
-stream_resume(const gw_t *g, sse_t *c, const char *subject, uint64_t last)
+stream_resume(const gwproc_t *g, sse_t *c, const char *subject, uint64_t last)
 {
     char path[256], hdr[64];
 
@@ -427,7 +268,7 @@ stream_resume(const gw_t *g, sse_t *c, const char *subject, uint64_t last)
 
 /* Wait until the gateway streams rec (recorded with subject); its id. */
 static uint64_t
-wait_streamed(const gw_t *g, const char *subject, const rec_t *rec)
+wait_streamed(const gwproc_t *g, const char *subject, const rec_t *rec)
 {
     char path[256];
     got_t got;
@@ -456,13 +297,13 @@ TEST_IMPL(sse_order_and_resume)
     char subject[96], path[256], hdr[64];
     uint64_t id0;
     sse_t a;
-    gw_t g;
+    gwproc_t g;
     int i;
 
     for (i = 0; i < 2; i++)
         netfx_org_open(env, ORG_NAMES[i], &orgs[i]);
     gw_prepare(&g, env, NULL);
-    gw_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "SSE");
     m = record(&orgs[0], ORG_MSPS[0], subject, 0);
     id0 = wait_streamed(&g, subject, &m);
@@ -498,7 +339,7 @@ TEST_IMPL(sse_order_and_resume)
     stream_quiet(&a);
     sse_close(&a);
 
-    gw_free(&g);
+    gwproc_free(&g);
     for (i = 0; i < 2; i++)
         reso_netenv_close_org(&orgs[i]);
     json_decref(env);
@@ -513,18 +354,18 @@ TEST_IMPL(restart_resumes_from_checkpoint)
     char subject[96], path[256];
     gw_checkpoint_t cp;
     sse_t c;
-    gw_t g;
+    gwproc_t g;
     int i;
 
     netfx_org_open(env, "Brokerage", &org);
     gw_prepare(&g, env, NULL);
-    gw_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "RESTART");
     r[0] = record(&org, "BrokerageMSP", subject, 0);
     got[0].id = wait_streamed(&g, subject, &r[0]);
 
     /* SIGTERM: exit 0 with the checkpoint at or past the marker. */
-    gw_term(&g);
+    gwproc_term(&g);
     cp = gw_checkpoint(&g, env);
     ASSERT_EQ(cp.valid, 1);
     ASSERT_GE(cp.block, r[0].block);
@@ -532,7 +373,7 @@ TEST_IMPL(restart_resumes_from_checkpoint)
     /* Recorded while the gateway is down. */
     for (i = 1; i <= 3; i++)
         r[i] = record(&org, "BrokerageMSP", subject, i);
-    gw_start(&g);
+    gwproc_start(&g);
     stream_resume(&g, &c, subject, got[0].id);
     expect_recs(&c, r + 1, 3, got + 1);
 
@@ -557,10 +398,10 @@ TEST_IMPL(restart_resumes_from_checkpoint)
     for (i = 4; i <= 6; i++)
         r[i] = record(&org, "BrokerageMSP", subject, i);
     expect_recs(&c, r + 4, 3, got + 4);
-    gw_kill9(&g);
+    gwproc_kill9(&g);
     sse_close(&c);
     r[7] = record(&org, "BrokerageMSP", subject, 7);
-    gw_start(&g);
+    gwproc_start(&g);
     stream_resume(&g, &c, subject, got[3].id);
     expect_recs(&c, r + 4, 4, again + 4);
     stream_quiet(&c);
@@ -578,7 +419,7 @@ TEST_IMPL(restart_resumes_from_checkpoint)
     for (i = 0; i < 8; i++)
         ASSERT_EQ(again[i].id, got[i].id);
 
-    gw_free(&g);
+    gwproc_free(&g);
     reso_netenv_close_org(&org);
     json_decref(env);
 }
@@ -586,7 +427,7 @@ TEST_IMPL(restart_resumes_from_checkpoint)
 /* Read EntityEvent from `first` following nextLinks; ids and keys into
  * the arrays (max n). Calls between(i) after page i. */
 static size_t
-crawl(const gw_t *g, const char *first, uint64_t *ids, char (*keys)[64],
+crawl(const gwproc_t *g, const char *first, uint64_t *ids, char (*keys)[64],
       size_t max, void (*between)(int page, void *ud), void *ud)
 {
     char *next = strdup(first), prefix[64];
@@ -626,7 +467,7 @@ crawl(const gw_t *g, const char *first, uint64_t *ids, char (*keys)[64],
 
 typedef struct more_s {
     reso_org_t *org;
-    const gw_t *g;
+    const gwproc_t *g;
     const char *subject;
     uint64_t after;   /* the subject's marker event */
     rec_t recs[3];
@@ -674,12 +515,12 @@ TEST_IMPL(entityevent_pages_equal_sse)
     rec_t m;
     uint64_t idm;
     sse_t c;
-    gw_t g;
+    gwproc_t g;
 
     ASSERT(sse_ids && ee_ids && sse_keys && ee_keys);
     netfx_org_open(env, "Brokerage", &org);
     gw_prepare(&g, env, NULL);
-    gw_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "FEED");
     m = record(&org, "BrokerageMSP", subject, 0);
     idm = wait_streamed(&g, subject, &m);
@@ -731,7 +572,7 @@ TEST_IMPL(entityevent_pages_equal_sse)
     }
     fprintf(stderr, "entityevent_pages_equal_sse: %zu events compared\n",
             n_sse);
-    gw_free(&g);
+    gwproc_free(&g);
     reso_netenv_close_org(&org);
     free(sse_ids);
     free(ee_ids);
@@ -776,7 +617,7 @@ TEST_IMPL(follower_fails_over)
     reso_org_t org;
     gwt_resp_t r;
     rec_t m;
-    gw_t g;
+    gwproc_t g;
 
     /* Brokerage's peer is gone; Association's and MLS's are there. */
     snprintf(net, sizeof(net),
@@ -793,7 +634,7 @@ TEST_IMPL(follower_fails_over)
              org_str(env, "MLS", "peer", "tls_ca"));
     netfx_org_open(env, "Brokerage", &org);
     gw_prepare(&g, env, net);
-    gw_start(&g);
+    gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "FAILOVER");
     m = record(&org, "BrokerageMSP", subject, 0);
     (void)wait_streamed(&g, subject, &m);
@@ -819,7 +660,7 @@ TEST_IMPL(follower_fails_over)
     ASSERT_NOT_NULL(p);
     gwt_resp_free(&r);
 
-    gw_free(&g);
+    gwproc_free(&g);
     reso_netenv_close_org(&org);
     json_decref(env);
 }

@@ -23,25 +23,19 @@
  * 0 (the hub's ring is kept small), the restart replays what the new
  * gateway does not hold in memory.
  *
- * The gateway runs as a child process (RESO_GATEWAY_BIN, else the one
- * built next to this test, so an ASan build is tested the same way) on a
- * free loopback port under a temp dir, and is stopped by PID even when
- * the test fails: the abort handler kills it, PR_SET_PDEATHSIG is the
- * last resort. A clean SIGTERM at the end must exit 0.
+ * The gateway runs as a child process through gwproc.h (free loopback
+ * port, temp dir) and is stopped by PID even when the test fails. A
+ * clean SIGTERM at the end must exit 0.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gwproc.h"
 #include "gwtest.h"
 #include "hlf/crypto.h"
 #include "hub.h"
@@ -50,11 +44,8 @@
 #include "webhooks.h"
 #include "webhooks_receiver.h"
 
-#ifndef RESO_GATEWAY_BIN_DEFAULT
-#define RESO_GATEWAY_BIN_DEFAULT "reso-gateway"
-#endif
-
-static const char *const ORGS[] = {"Brokerage", "Association", "MLS"};
+static const char *const ORGS[] = {"Brokerage", "Association", "MLS",
+                                   NULL};
 #define NORGS 3
 #define BATCH 5
 #define SECRET "whsec-network-test-0123456789abcdef"
@@ -64,225 +55,39 @@ static const char *const ORGS[] = {"Brokerage", "Association", "MLS"};
 /* The gateway process                                                */
 /* ------------------------------------------------------------------ */
 
-typedef struct gwp_s {
-    char *dir; /* temp dir: config, env.json, state/, log */
-    char state[1024];
-    char conf[1024];
-    char log[1024];
-    pid_t pid;
-    int port;
-    char keys[NORGS][80];
-} gwp_t;
-
-/* The gateway of the running test, killed if the test aborts. */
-static volatile pid_t running_pid;
-
+/*
+ * A gateway (gwproc.h) with one API key per org (keys[i] = ORGS[i]), a
+ * small ring, so restarts and the sequence-0 start replay from the
+ * ledger, and private targets allowed for the loopback receivers.
+ */
 static void
-on_abort(int sig)
+gwp_prepare(gwproc_t *g, json_t *env)
 {
-    (void)sig;
-    if (running_pid > 0)
-        kill(running_pid, SIGKILL);
-}
+    char extra[512];
+    gwproc_opts_t o;
 
-static const char *
-gateway_bin(void)
-{
-    const char *b = getenv("RESO_GATEWAY_BIN");
-
-    return b != NULL && b[0] != '\0' ? b : RESO_GATEWAY_BIN_DEFAULT;
-}
-
-static void
-gwp_prepare(gwp_t *g, json_t *env)
-{
-    char text[4096], hex[NORGS][65], path[1100];
-    size_t i;
-
-    memset(g, 0, sizeof(*g));
-    g->dir = gwt_tmpdir();
-    snprintf(g->state, sizeof(g->state), "%s/state", g->dir);
-    snprintf(g->log, sizeof(g->log), "%s/gateway.log", g->dir);
-    snprintf(g->conf, sizeof(g->conf), "%s/gateway.conf", g->dir);
-    snprintf(path, sizeof(path), "%s/env.json", g->dir);
-    ASSERT_EQ(json_dump_file(env, path, JSON_INDENT(1)), 0);
-    for (i = 0; i < NORGS; i++) {
-        uint8_t r[16];
-        char rh[33];
-
-        ASSERT_EQ(hlf_random_bytes(r, sizeof(r)), HLF_OK);
-        hlf_hex_encode(r, sizeof(r), rh);
-        snprintf(g->keys[i], sizeof(g->keys[i]), "gwwh-%s-%s", ORGS[i], rh);
-        gwt_sha256_hex(g->keys[i], hex[i]);
-    }
-    /* A small ring, so restarts and the sequence-0 start replay from the
-     * ledger; receivers on loopback need private targets allowed. */
-    snprintf(text, sizeof(text),
-             "listen 127.0.0.1:0\n"
-             "state_dir %s\n"
-             "network_env %s\n"
-             "apikey brokerage-wh Brokerage %s\n"
-             "apikey association-wh Association %s\n"
-             "apikey mls-wh MLS %s\n"
+    snprintf(extra, sizeof(extra),
              "request_timeout_ms 20000\n"
              "rate_limit_per_key 1000 2000\n"
              "hub_ring_events 16\n"
              "webhook_allow_private_targets yes\n"
              "webhook_batch_max %d\n"
              "webhook_timeout_ms 10000\n"
-             "webhook_retry_max_ms 2000\n",
-             g->state, path, hex[0], hex[1], hex[2], BATCH);
-    free(gwt_write(g->dir, "gateway.conf", text));
-}
-
-static int
-read_port(const gwp_t *g)
-{
-    char path[1100], buf[128];
-    FILE *fp;
-    char *colon;
-
-    snprintf(path, sizeof(path), "%s/gateway.addr", g->state);
-    fp = fopen(path, "r");
-    if (fp == NULL)
-        return 0;
-    colon = fgets(buf, sizeof(buf), fp) != NULL ? strrchr(buf, ':') : NULL;
-    fclose(fp);
-    return colon != NULL ? (int)strtol(colon + 1, NULL, 10) : 0;
-}
-
-static void
-dump_log(const gwp_t *g)
-{
-    char cmd[1200];
-
-    snprintf(cmd, sizeof(cmd), "tail -n 60 '%s' >&2", g->log);
-    if (system(cmd) != 0)
-        fprintf(stderr, "(no gateway log)\n");
-}
-
-static void
-gwp_start(gwp_t *g)
-{
-    char path[1100];
-    int i;
-
-    snprintf(path, sizeof(path), "%s/gateway.addr", g->state);
-    unlink(path);
-    signal(SIGABRT, on_abort);
-    g->pid = fork();
-    ASSERT(g->pid >= 0);
-    if (g->pid == 0) {
-        int fd = open(g->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(gateway_bin(), "reso-gateway", "--config", g->conf,
-              (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", gateway_bin(), strerror(errno));
-        _exit(127);
-    }
-    running_pid = g->pid;
-    for (i = 0; i < 6000; i++) {
-        int st;
-
-        if ((g->port = read_port(g)) > 0)
-            return;
-        if (waitpid(g->pid, &st, WNOHANG) == g->pid) {
-            running_pid = 0;
-            g->pid = 0;
-            dump_log(g);
-            TEST__FAIL("reso-gateway exited during start (status %d)", st);
-        }
-        gwt_sleep_ms(10);
-    }
-    dump_log(g);
-    TEST__FAIL("reso-gateway did not write %s within 60 s", path);
-}
-
-/* SIGKILL: no drain, no checkpoint written on the way out. */
-static void
-gwp_kill9(gwp_t *g)
-{
-    int st;
-
-    ASSERT(g->pid > 0);
-    ASSERT_EQ(kill(g->pid, SIGKILL), 0);
-    ASSERT_EQ(waitpid(g->pid, &st, 0), g->pid);
-    ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-    running_pid = 0;
-    g->pid = 0;
-}
-
-/* SIGTERM, wait up to 60 s; the gateway must exit 0. */
-static void
-gwp_stop(gwp_t *g)
-{
-    int st = 0, i;
-
-    if (g->pid <= 0)
-        return;
-    ASSERT_EQ(kill(g->pid, SIGTERM), 0);
-    for (i = 0; i < 6000; i++) {
-        if (waitpid(g->pid, &st, WNOHANG) == g->pid)
-            break;
-        gwt_sleep_ms(10);
-    }
-    if (i == 6000) {
-        kill(g->pid, SIGKILL);
-        waitpid(g->pid, &st, 0);
-        running_pid = 0;
-        g->pid = 0;
-        dump_log(g);
-        TEST__FAIL("reso-gateway did not stop within 60 s of SIGTERM");
-    }
-    running_pid = 0;
-    g->pid = 0;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        dump_log(g);
-        TEST__FAIL("reso-gateway ended with status 0x%x, want exit 0", st);
-    }
-}
-
-static void
-gwp_free(gwp_t *g)
-{
-    gwp_stop(g);
-    gwt_rmrf(g->dir);
-    free(g->dir);
+             "webhook_retry_max_ms 2000",
+             BATCH);
+    memset(&o, 0, sizeof(o));
+    o.identities = ORGS;
+    o.tag = "wh";
+    o.extra = extra;
+    gwproc_prepare(g, env, &o);
 }
 
 /* One request as org (-1: no Authorization); body is JSON or NULL. */
 static void
-req(const gwp_t *g, int org, const char *method, const char *path,
+req(const gwproc_t *g, int org, const char *method, const char *path,
     const char *body, gwt_resp_t *r)
 {
-    const char *hdrs[4];
-    char auth[128];
-    gwt_opts_t o;
-    size_t n = 0;
-
-    memset(&o, 0, sizeof(o));
-    if (org >= 0) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-                 g->keys[org]);
-        hdrs[n++] = auth;
-    }
-    if (body != NULL) {
-        hdrs[n++] = "Content-Type: application/json";
-        o.body = body;
-        o.body_len = strlen(body);
-    }
-    hdrs[n] = NULL;
-    o.headers = hdrs;
-    o.timeout_ms = 30000;
-    gwt_http(method, g->port, path, &o, r);
-    if (r->curl_rc != 0)
-        TEST__FAIL("%s %s: curl error %d", method, path, r->curl_rc);
+    gwproc_request(g, org, method, path, body, NULL, r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -323,7 +128,7 @@ event_doc(const run_t *run, size_t i, int closed)
 
 /* Record event number run->n over REST as org; every third is Closed. */
 static void
-record_rest(const gwp_t *g, run_t *run, int org)
+record_rest(const gwproc_t *g, run_t *run, int org)
 {
     int closed = run->n % 3 == 1;
     char *doc = event_doc(run, run->n, closed);
@@ -334,7 +139,7 @@ record_rest(const gwp_t *g, run_t *run, int org)
     ASSERT(run->n < MAX_EVENTS);
     req(g, org, "POST", "/v1/events", doc, &r);
     if (r.status != 201) {
-        dump_log(g);
+        gwproc_dump_log(g, 60);
         TEST__FAIL("POST /v1/events as %s: %ld %s", ORGS[org], r.status,
                    r.body);
     }
@@ -454,7 +259,7 @@ verify(whr_t *w, const run_t *run, int closed_only, const char *name)
 }
 
 static void
-create_sub(const gwp_t *g, int org, const whr_t *w, const run_t *run,
+create_sub(const gwproc_t *g, int org, const whr_t *w, const run_t *run,
            const char *state, char *id, size_t idn)
 {
     char url[256], body[1024];
@@ -469,7 +274,7 @@ create_sub(const gwp_t *g, int org, const whr_t *w, const run_t *run,
              state ? "\"" : "");
     req(g, org, "POST", "/v1/subscriptions", body, &r);
     if (r.status != 201) {
-        dump_log(g);
+        gwproc_dump_log(g, 60);
         TEST__FAIL("POST /v1/subscriptions: %ld %s", r.status, r.body);
     }
     ASSERT(strstr(r.body, SECRET) == NULL);
@@ -483,7 +288,7 @@ create_sub(const gwp_t *g, int org, const whr_t *w, const run_t *run,
 
 /* The checkpoint (acked) in the subscription's record file. */
 static uint64_t
-checkpoint_of(const gwp_t *g, const char *id)
+checkpoint_of(const gwproc_t *g, const char *id)
 {
     char path[1200];
     gw_webhook_rec_t rec;
@@ -516,7 +321,7 @@ TEST_IMPL(webhooks_across_429_and_kill9)
     uint8_t rnd[6];
     char hex[13];
     gwt_resp_t r;
-    gwp_t g;
+    gwproc_t g;
 
     memset(&run, 0, sizeof(run));
     ASSERT_EQ(hlf_random_bytes(rnd, sizeof(rnd)), HLF_OK);
@@ -526,7 +331,7 @@ TEST_IMPL(webhooks_across_429_and_kill9)
     snprintf(run.subject[1], sizeof(run.subject[1]), "US-42049-WHB-%s-R-N",
              hex);
     gwp_prepare(&g, env);
-    gwp_start(&g);
+    gwproc_start(&g);
     create_sub(&g, 0, all, &run, NULL, id_all, sizeof(id_all));
     create_sub(&g, 0, closed, &run, "Closed", id_closed, sizeof(id_closed));
 
@@ -570,7 +375,7 @@ TEST_IMPL(webhooks_across_429_and_kill9)
     record_rest(&g, &run, 1);
     ASSERT_EQ(whr_wait_requests(all, before + 1, 60000), before + 1);
     last = checkpoint_of(&g, id_all);
-    gwp_kill9(&g);
+    gwproc_kill9(&g);
     /* The checkpoint did not move past the unanswered push. */
     ASSERT(GW_SEQ_BLOCK(last) < run.ev[run.n - 1].block);
     netfx_org_open(env, "MLS", &direct);
@@ -579,7 +384,7 @@ TEST_IMPL(webhooks_across_429_and_kill9)
     reso_netenv_close_org(&direct);
     gwt_sleep_ms(4500); /* the slow answer is over */
     whr_plan(all, 429, "1", 2, 0);
-    gwp_start(&g);
+    gwproc_start(&g);
     for (i = 0; i < 2; i++)
         record_rest(&g, &run, (int)(i % NORGS));
     /* The unanswered push came again: dedup by sequence needed. */
@@ -595,7 +400,7 @@ TEST_IMPL(webhooks_across_429_and_kill9)
     req(&g, 2, "GET", "/v1/subscriptions", NULL, &r);
     ASSERT_STR_EQ(r.body, "{\"value\":[]}");
     gwt_resp_free(&r);
-    gwp_stop(&g);
+    gwproc_term(&g);
     /* The checkpoints hold the last sequence each receiver got. */
     {
         whr_event_t *ev = whr_events(all, &n);
@@ -613,7 +418,7 @@ TEST_IMPL(webhooks_across_429_and_kill9)
         ASSERT_EQ(checkpoint_of(&g, id_closed), max);
         whr_events_free(ev, n);
     }
-    gwp_free(&g);
+    gwproc_free(&g);
     whr_stop(all);
     whr_stop(closed);
     json_decref(env);
