@@ -24,6 +24,15 @@ void hlf_sha256(const void *data, size_t len, uint8_t out[HLF_SHA256_LEN]);
 void hlf_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
                   uint8_t out[HLF_SHA256_LEN]);
 
+#define HLF_SHA3_256_LEN 32
+
+/*
+ * out = SHA3-256(data[0..len)) (FIPS 202). Used for the hashed form of
+ * RESO UPI URNs. Aborts only when OpenSSL cannot allocate a digest.
+ */
+void hlf_sha3_256(const void *data, size_t len,
+                  uint8_t out[HLF_SHA3_256_LEN]);
+
 /*
  * Lower-case hex of len bytes into out, which must hold 2*len+1 bytes;
  * out is NUL-terminated.
