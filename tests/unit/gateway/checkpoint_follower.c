@@ -790,18 +790,60 @@ TEST_IMPL(failover_when_peer_down)
     finish(&r, dir);
 }
 
+/* The waits the follower announced ("retrying via X in N ms"), in
+ * order, from its log in fp, up to the first "went away" failure, whose
+ * wait goes to *went_away (-1 if none yet). Returns how many waits. */
+static int
+logged_waits(FILE *fp, int64_t *w, int max, int64_t *went_away)
+{
+    char line[1024];
+    int n = 0;
+
+    *went_away = -1;
+    rewind(fp);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char *at = strstr(line, "; retrying via ");
+        long long ms;
+
+        if (at == NULL || (at = strstr(at, " in ")) == NULL ||
+            sscanf(at, " in %lld ms", &ms) != 1)
+            continue;
+        if (strstr(line, "went away") != NULL) {
+            *went_away = ms;
+            break; /* what follows belongs to the next round */
+        }
+        if (n < max)
+            w[n++] = ms;
+    }
+    return n;
+}
+
 TEST_IMPL(backoff_grows_caps_and_resets)
 {
     char *dir = begin();
-    int64_t t[64];
-    int n = 0, i, j, k;
+    int64_t t[64], w[64], went_away, deadline;
+    int n = 0, nw, i, j, k;
+    FILE *logf = tmpfile();
     run_t r;
 
+    /* The follower's log says which wait it chose; the clock only gives
+     * lower bounds (a loaded machine may sleep longer, never shorter). */
+    ASSERT_NOT_NULL(logf);
+    hlf_log_set_file(logf);
     peers[0].down = 1;
     peers[1].down = 1;
     grow_ledger(2);
     run_start(&r, dir, 2, 20, 80);
-    gwt_sleep_ms(700);
+    deadline = gw_now_ms() + 10000;
+    for (;;) {
+        pthread_mutex_lock(&lk);
+        k = peers[0].opens + peers[1].opens;
+        pthread_mutex_unlock(&lk);
+        if (k >= 7 || gw_now_ms() > deadline)
+            break;
+        gwt_sleep_ms(10);
+    }
+    ASSERT_GE(k, 7);
     /* Merge both peers' attempts in time order (they alternate). */
     pthread_mutex_lock(&lk);
     for (i = 0, j = 0; n < 64 && (i < peers[0].opens || j < peers[1].opens);)
@@ -812,24 +854,31 @@ TEST_IMPL(backoff_grows_caps_and_resets)
                      : peers[1].open_ms[j++];
     ASSERT_LE(peers[1].opens, peers[0].opens);
     ASSERT_GE(peers[1].opens, peers[0].opens - 1);
-    pthread_mutex_unlock(&lk);
-    /* 20, 40, 80, 80, ...: 700 ms hold about 10 attempts. */
-    ASSERT_GE(n, 6);
-    ASSERT_LE(n, 14);
-    for (k = 1; k < n; k++) {
-        int64_t want = k == 1 ? 20 : k == 2 ? 40 : 80;
-
-        ASSERT_GE(t[k] - t[k - 1], want - 2);
-        ASSERT_LE(t[k] - t[k - 1], want + 150);
-    }
     /* A peer comes back: events flow, then the backoff starts over. */
-    pthread_mutex_lock(&lk);
     peers[1].down = 0;
     peers[1].fail_after = 3;
     pthread_mutex_unlock(&lk);
     run_collect(&r, 4);
     assert_events(&r, 0, 1, 2, 0);
+    /* Wait for the failure after the three blocks to be logged. */
+    deadline = gw_now_ms() + 10000;
+    do {
+        gwt_sleep_ms(10);
+        nw = logged_waits(logf, w, 64, &went_away);
+    } while (went_away < 0 && gw_now_ms() < deadline);
     finish(&r, dir);
+    hlf_log_set_file(NULL);
+    fclose(logf);
+
+    /* 20, 40, 80, 80, ...: doubling, capped at the maximum. */
+    ASSERT_GE(nw, n - 1);
+    for (k = 0; k < nw; k++)
+        ASSERT_EQ(w[k], k == 0 ? 20 : k == 1 ? 40 : 80);
+    /* Attempt k came at least wait k - 1 after attempt k - 1. */
+    for (k = 1; k < n; k++)
+        ASSERT_GE(t[k] - t[k - 1], w[k - 1] - 2);
+    /* A stream that delivered blocks resets the backoff. */
+    ASSERT_EQ(went_away, 20);
 }
 
 TEST_IMPL(skipped_block_is_caught)
