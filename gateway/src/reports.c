@@ -17,6 +17,7 @@
 /* timegm needs _DEFAULT_SOURCE, which the build defines everywhere. */
 #include "reports.h"
 
+#include "couch_schema.h"
 #include "hub.h"
 #include "hlf/mem.h"
 
@@ -449,7 +450,7 @@ params_read(params_t *ps, unsigned filters, unsigned allow,
         if ((ps->has_from &&
              json_object_set_new(ts, "$gte", json_integer(ps->from)) != 0) ||
             (ps->has_to &&
-             json_object_set_new(ts, "$lt", json_integer(ps->to)) != 0))
+             json_object_set_new(ts, "$lte", json_integer(ps->to - 1)) != 0))
             return HLF_ENOMEM;
     }
     return HLF_OK;
@@ -467,6 +468,12 @@ params_init(params_t *ps)
  * The sequence condition of a page: after (asc) or before (desc) the
  * cursor, else every sequence. Mango wants the sort fields in the
  * selector for the index to be usable, so the condition is always set.
+ *
+ * Bounds are inclusive ($gte cursor + 1, $lte cursor - 1; sequences and
+ * ts are integers): pouchdb-server 4.2 (pouchdb-find) applies the limit
+ * before it drops the row equal to an exclusive bound ($gt, $lt) of an
+ * index range, so a page asked for limit + 1 came back one short and
+ * paging stopped early (tests/unit/gateway/reports_routes.c caught it).
  */
 static int
 seq_condition(json_t *sel, const params_t *ps)
@@ -476,14 +483,22 @@ seq_condition(json_t *sel, const params_t *ps)
     if (!ps->has_cursor)
         c = json_pack("{s:i}", "$gte", 0);
     else
-        c = json_pack("{s:I}", ps->desc ? "$lt" : "$gt",
-                      (json_int_t)ps->cursor_seq);
+        c = json_pack("{s:I}", ps->desc ? "$lte" : "$gte",
+                      (json_int_t)(ps->desc ? ps->cursor_seq - 1
+                                            : ps->cursor_seq + 1));
     return c != NULL && json_object_set_new(sel, "sequence", c) == 0
                ? HLF_OK
                : HLF_ENOMEM;
 }
 
-/* {"selector", "sort", "limit", "use_index"} (takes sel). */
+/*
+ * {"selector", "sort", "limit", "use_index"} (takes sel). Every index
+ * of couch_schema.h starts with "type" and ends with "sequence"; first
+ * (or NULL) is the field between them. The sort names every index field
+ * in the same direction so that CouchDB and pouchdb-server both read the
+ * index in order instead of sorting in memory; the selector fixes type
+ * and first by equality, so the order is the sequence order.
+ */
 static json_t *
 find_body(json_t *sel, const char *first, const char *index, int desc,
           size_t limit)
@@ -491,16 +506,17 @@ find_body(json_t *sel, const char *first, const char *index, int desc,
     const char *dir = desc ? "desc" : "asc";
     json_t *sort;
 
-    sort = first != NULL ? json_pack("[{s:s},{s:s}]", first, dir,
-                                     "sequence", dir)
-                         : json_pack("[{s:s}]", "sequence", dir);
+    sort = first != NULL
+               ? json_pack("[{s:s},{s:s},{s:s}]", "type", dir, first, dir,
+                           "sequence", dir)
+               : json_pack("[{s:s},{s:s}]", "type", dir, "sequence", dir);
     if (sort == NULL) {
         json_decref(sel);
         return NULL;
     }
     return json_pack("{s:o, s:o, s:I, s:[s,s]}", "selector", sel, "sort",
                      sort, "limit", (json_int_t)limit, "use_index",
-                     GW_REPORTS_DDOC, index);
+                     GW_COUCH_DDOC, index);
 }
 
 int
@@ -834,9 +850,10 @@ gw_reports_onboarding_batch(const json_t *selector, int64_t after)
 
     if (sel == NULL ||
         json_object_set_new(sel, "sequence",
-                            after < 0 ? json_pack("{s:i}", "$gte", 0)
-                                      : json_pack("{s:I}", "$gt",
-                                                  (json_int_t)after)) != 0) {
+                            json_pack("{s:I}", "$gte",
+                                      (json_int_t)(after < 0 ? 0
+                                                             : after + 1))) !=
+            0) {
         json_decref(sel);
         return NULL;
     }

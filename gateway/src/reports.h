@@ -55,8 +55,8 @@ extern "C" {
 /* Largest sequence a cursor may carry: 2^53, exact in a JSON number. */
 #define GW_REPORTS_SEQ_MAX 9007199254740992LL
 
-/* The design document and index names the queries use ("use_index"). */
-#define GW_REPORTS_DDOC "reso"
+/* The Mango indexes the queries use ("use_index": [GW_COUCH_DDOC, name]);
+ * couch_schema.h lists them with their fields. */
 #define GW_REPORTS_IDX_SEQUENCE "by-sequence"
 #define GW_REPORTS_IDX_SUBJECT "by-subject-sequence"
 #define GW_REPORTS_IDX_SUBJECT_TYPE "by-subjecttype-sequence"

@@ -8,6 +8,7 @@
  * milestone medians.
  */
 #include "reports.h"
+#include "reports_fixture.h"
 #include "task.h"
 
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DAY 86400
+#define DAY RF_DAY
 static const int64_t NOW = 1700000000;
 #define T0 (NOW - 100 * DAY)
 
@@ -148,8 +149,9 @@ TEST_IMPL(search_query_default)
     ASSERT_EQ(limit, GW_REPORTS_PAGE_DEFAULT);
     ASSERT_EQ(desc, 0);
     ASSERT_JSON(f, "{\"limit\":51,\"selector\":{\"sequence\":{\"$gte\":0},"
-                   "\"type\":\"event\"},\"sort\":[{\"sequence\":\"asc\"}],"
-                   "\"use_index\":[\"reso\",\"by-sequence\"]}");
+                   "\"type\":\"event\"},\"sort\":[{\"type\":\"asc\"},"
+                   "{\"sequence\":\"asc\"}],\"use_index\":[\"reso\","
+                   "\"by-sequence\"]}");
     json_decref(f);
 }
 
@@ -176,10 +178,10 @@ TEST_IMPL(search_query_filters)
     ASSERT_JSON(f, "{\"limit\":3,\"selector\":{\"Event\":\"License1\","
                    "\"Recorder\":\"urn:reso:recorder:org1:ae1643\","
                    "\"State\":{\"$in\":[\"Verified\",\"Transferred\"]},"
-                   "\"sequence\":{\"$gt\":65536},\"ts\":{\"$gte\":"
-                   "1568061480,\"$lt\":1568062140},\"type\":\"event\"},"
-                   "\"sort\":[{\"sequence\":\"asc\"}],\"use_index\":"
-                   "[\"reso\",\"by-sequence\"]}");
+                   "\"sequence\":{\"$gte\":65537},\"ts\":{\"$gte\":"
+                   "1568061480,\"$lte\":1568062139},\"type\":\"event\"},"
+                   "\"sort\":[{\"type\":\"asc\"},{\"sequence\":\"asc\"}],"
+                   "\"use_index\":[\"reso\",\"by-sequence\"]}");
     json_decref(f);
 }
 
@@ -199,9 +201,10 @@ TEST_IMPL(search_query_subject_desc)
               HLF_OK);
     ASSERT_EQ(desc, 1);
     ASSERT_JSON(f, "{\"limit\":51,\"selector\":{\"EventSubject\":"
-                   "\"J26530\",\"sequence\":{\"$lt\":131072},\"ts\":"
+                   "\"J26530\",\"sequence\":{\"$lte\":131071},\"ts\":"
                    "{\"$gte\":1568061480},\"type\":\"event\"},\"sort\":"
-                   "[{\"EventSubject\":\"desc\"},{\"sequence\":\"desc\"}],"
+                   "[{\"type\":\"desc\"},{\"EventSubject\":\"desc\"},"
+                   "{\"sequence\":\"desc\"}],"
                    "\"use_index\":[\"reso\",\"by-subject-sequence\"]}");
     json_decref(f);
 }
@@ -286,9 +289,10 @@ TEST_IMPL(activity_query)
               HLF_OK);
     ASSERT_EQ(limit, 10);
     ASSERT_JSON(f, "{\"limit\":11,\"selector\":{\"EventSubject\":"
-                   "\"urn:reso:ulid:900765912\",\"sequence\":{\"$lt\":7},"
-                   "\"type\":\"event\"},\"sort\":[{\"EventSubject\":"
-                   "\"desc\"},{\"sequence\":\"desc\"}],\"use_index\":"
+                   "\"urn:reso:ulid:900765912\",\"sequence\":{\"$lte\":6},"
+                   "\"type\":\"event\"},\"sort\":[{\"type\":\"desc\"},"
+                   "{\"EventSubject\":\"desc\"},{\"sequence\":\"desc\"}],"
+                   "\"use_index\":"
                    "[\"reso\",\"by-subject-sequence\"]}");
     json_decref(f);
     ASSERT_EQ(gw_reports_activity_query("m", NULL, 0, &f, &limit, NULL),
@@ -315,67 +319,9 @@ TEST_IMPL(activity_query)
 /* Pages and member-activity items                                    */
 /* ------------------------------------------------------------------ */
 
-/* The association fixture of reso-model.md §4.3 as index documents,
- * sequences 10..14 in commit order. */
-static json_t *
-association_docs(void)
-{
-    static const struct {
-        const char *event, *recorder, *app, *tid, *when;
-    } rows[] = {
-        {"Appointment", "urn:reso:recorder:org1:ae1643", "87478-a43",
-         "4b46aadd-0f2a-4e79-b3a6-e2e45927d2a2",
-         "Sun, 03 Jun 2018 13:04:05 GMT"},
-        {"Education", "urn:reso:recorder:org2:lae643", "15435-dd6",
-         "f3bf7a16-f667-425f-b198-4ef5083cd7a8",
-         "Sat, 21 Jul 2018 18:34:22 GMT"},
-        {"Education", "urn:reso:recorder:org2:lae643", "15435-dd6",
-         "b38f91a1-0b79-4f97-a2c8-21feb0eee251",
-         "Sun, 19 Aug 2018 12:01:45 GMT"},
-        {"Election", "urn:reso:recorder:org1:ae1643", "87478-a43",
-         "2ad753f4-d3b4-4e47-8402-604bbe788643",
-         "Tue, 28 Aug 2018 18:11:22 GMT"},
-        {"Appointment", "urn:reso:recorder:org3:76pae989", "438-f32",
-         "e27a353f-d3b4-42e8-8629-604bbe237802",
-         "Wed, 03 Oct 2018 12:01:48 GMT"},
-    };
-    json_t *docs = json_array();
-    size_t i;
-
-    for (i = 0; i < NP(rows); i++) {
-        json_t *d = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-            " s:I, s:I, s:i, s:s}",
-            "_id", "ev:x", "_rev", "1-abc", "type", "event", "EventSubject",
-            "urn:reso:ulid:900765912", "System",
-            "Association Management System", "SubjectType", "Member",
-            "Entity", "Association", "Event", rows[i].event, "State",
-            "Recorded", "Recorder", rows[i].recorder, "Application",
-            rows[i].app, "TransactionId", rows[i].tid, "sequence",
-            (json_int_t)(10 + i), "block", (json_int_t)0, "tx_index",
-            (int)(10 + i), "Timestamp", rows[i].when);
-
-        ASSERT_NOT_NULL(d);
-        json_object_set_new(d, "Version", json_string("1.5-draft"));
-        json_object_set_new(d, "txid", json_string("ab12"));
-        if (strcmp(rows[i].event, "Education") == 0)
-            json_object_set_new(
-                d, "Context",
-                json_pack("{s:s, s:i, s:s}", "Organization", "OREA", "Year",
-                          2020, "OffchainAddress",
-                          "urn:ipfs:QmXyS6Cj6PMpRfkRcfve1FykDdC2tdL8N4tkkW"
-                          "vt6yuiqA"));
-        if (i == 3)
-            json_object_set_new(d, "Audience",
-                                json_pack("[s]", "urn:reso:org:board"));
-        json_array_append_new(docs, d);
-    }
-    return docs;
-}
-
 TEST_IMPL(activity_items)
 {
-    json_t *docs = association_docs(), *it;
+    json_t *docs = rf_association_docs(), *it;
 
     it = gw_reports_activity_item(json_array_get(docs, 1));
     ASSERT_JSON(it,
@@ -408,7 +354,7 @@ TEST_IMPL(activity_items)
 
 TEST_IMPL(activity_page_newest_first)
 {
-    json_t *all = association_docs(), *docs = json_array(), *page = NULL;
+    json_t *all = rf_association_docs(), *docs = json_array(), *page = NULL;
     json_t *ev;
     size_t i;
 
@@ -441,9 +387,11 @@ TEST_IMPL(activity_page_newest_first)
 
 TEST_IMPL(search_pages)
 {
-    json_t *all = association_docs(), *docs = json_array(), *page = NULL;
+    json_t *all = rf_association_docs(), *docs = json_array(), *page = NULL;
     json_t *first;
 
+    json_object_set_new(json_array_get(all, 0), "_rev",
+                        json_string("1-abc"));
     json_array_append(docs, json_array_get(all, 0));
     json_array_append(docs, json_array_get(all, 1));
     ASSERT_EQ(gw_reports_search_page(docs, 2, 0, "a9", &page), HLF_OK);
@@ -488,79 +436,21 @@ TEST_IMPL(search_pages)
 /* Onboarding                                                         */
 /* ------------------------------------------------------------------ */
 
-static json_t *
-ob_doc(const char *subject, const char *event, const char *state,
-       int64_t ts, int64_t seq)
-{
-    char when[40];
-    time_t t = (time_t)ts;
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
-                     " s:I, s:s}",
-                     "type", "event", "EventSubject", subject, "System",
-                     "Transaction Management Service", "SubjectType",
-                     "Agent", "Entity", "Agent", "Event", event, "State",
-                     state, "Recorder", "urn:reso:recorder:exp:1",
-                     "Application", "join-app", "ts", (json_int_t)ts,
-                     "sequence", (json_int_t)seq, "Timestamp", when);
-}
-
-/* Six applicants (§4.4 ids) plus documents the report must skip. */
+/* The fixture plus documents the report must skip: the association
+ * events, an Agent event outside RCP-002 and a document without ts. */
 static json_t *
 onboarding_docs(void)
 {
-    static const struct {
-        const char *subject, *event, *state;
-        int64_t ts;
-    } rows[] = {
-        /* J26530 goes all the way and joins the firm. */
-        {"J26530", "Application", "Started", T0},
-        {"J26530", "License1", "Provided", T0 + 3600},
-        {"J26530", "ICA", "Signed", T0 + 7200},
-        {"J26530", "License1", "Verified", T0 + DAY},
-        {"J26530", "Verification", "Complete", T0 + 2 * DAY},
-        {"J26530", "Approval", "Complete", T0 + 3 * DAY},
-        {"J26530", "Firm", "Joined", T0 + 4 * DAY},
-        /* J26531 stops after license verification: stuck. */
-        {"J26531", "Application", "Started", T0 + 1000},
-        {"J26531", "License1", "Provided", T0 + 1000 + 5400},
-        {"J26531", "ICA", "Signed", T0 + 1000 + 5400 + 1801},
-        {"J26531", "License1", "Verified", T0 + 1000 + 2 * DAY},
-        /* J26532 started five days ago. */
-        {"J26532", "Application", "Started", NOW - 5 * DAY},
-        /* J26533: license denied (not terminal): stuck. */
-        {"J26533", "Application", "Started", T0 + 500},
-        {"J26533", "License1", "Provided", T0 + 500 + 7200},
-        {"J26533", "License1", "Denied", T0 + 500 + DAY},
-        /* J26534: verification failed (terminal). */
-        {"J26534", "Application", "Started", T0 + 200},
-        {"J26534", "Verification", "Failed", T0 + 200 + DAY},
-        /* J26535 provided the license before starting: out of order. */
-        {"J26535", "License1", "Provided", T0},
-        {"J26535", "Application", "Started", T0 + 600},
-    };
-    json_t *docs = json_array(), *assoc = association_docs();
-    size_t i;
+    json_t *docs = rf_onboarding_docs(NOW), *assoc = rf_association_docs();
+    json_t *d;
 
-    for (i = 0; i < NP(rows); i++)
-        json_array_append_new(docs, ob_doc(rows[i].subject, rows[i].event,
-                                           rows[i].state, rows[i].ts,
-                                           (int64_t)(100 + i)));
-    /* Association events, an Agent event outside RCP-002, and a
-     * document without ts: all skipped. */
     json_array_extend(docs, assoc);
     json_decref(assoc);
-    json_array_append_new(docs, ob_doc("J26530", "Listing", "Created", T0,
-                                       200));
-    {
-        json_t *d = ob_doc("J26536", "Application", "Started", T0, 201);
-
-        json_object_del(d, "ts");
-        json_array_append_new(docs, d);
-    }
+    json_array_append_new(docs, rf_onboarding_doc("J26530", "Listing",
+                                                  "Created", T0, 200));
+    d = rf_onboarding_doc("J26536", "Application", "Started", T0, 201);
+    json_object_del(d, "ts");
+    json_array_append_new(docs, d);
     return docs;
 }
 
@@ -591,21 +481,7 @@ TEST_IMPL(onboarding_tiles_latest)
     ASSERT_EQ(json_integer_value(json_object_get(r, "applicants")), 6);
     ASSERT_EQ(json_integer_value(json_object_get(r, "as_of")), NOW);
     ASSERT_EQ(json_integer_value(json_object_get(r, "stuck_days")), 30);
-    ASSERT_JSON(
-        json_object_get(r, "tiles"),
-        "[{\"Event\":\"Application\",\"states\":[{\"State\":\"Started\","
-        "\"count\":6}],\"total\":6},"
-        "{\"Event\":\"License1\",\"states\":[{\"State\":\"Provided\","
-        "\"count\":4},{\"State\":\"Verified\",\"count\":2},{\"State\":"
-        "\"Denied\",\"count\":1}],\"total\":7},"
-        "{\"Event\":\"Verification\",\"states\":[{\"State\":\"Complete\","
-        "\"count\":1},{\"State\":\"Failed\",\"count\":1}],\"total\":2},"
-        "{\"Event\":\"Approval\",\"states\":[{\"State\":\"Complete\","
-        "\"count\":1}],\"total\":1},"
-        "{\"Event\":\"ICA\",\"states\":[{\"State\":\"Signed\",\"count\":2}],"
-        "\"total\":2},"
-        "{\"Event\":\"Firm\",\"states\":[{\"State\":\"Joined\",\"count\":1}"
-        "],\"total\":1}]");
+    ASSERT_JSON(json_object_get(r, "tiles"), RF_ONBOARDING_TILES);
     {
         static const struct {
             const char *subject, *event, *state;
@@ -762,10 +638,11 @@ TEST_IMPL(onboarding_empty_and_many)
         json_t *d;
 
         snprintf(subject, sizeof(subject), "A%05d", i);
-        d = ob_doc(subject, "Application", "Started", T0, 2 * i);
+        d = rf_onboarding_doc(subject, "Application", "Started", T0, 2 * i);
         ASSERT_EQ(gw_onboarding_add(o, d), HLF_OK);
         json_decref(d);
-        d = ob_doc(subject, "License1", "Provided", T0 + 10 * i, 2 * i + 1);
+        d = rf_onboarding_doc(subject, "License1", "Provided", T0 + 10 * i,
+                              2 * i + 1);
         ASSERT_EQ(gw_onboarding_add(o, d), HLF_OK);
         json_decref(d);
     }
@@ -814,10 +691,11 @@ TEST_IMPL(onboarding_params)
                 "{\"$gte\":1568061480},\"type\":\"event\"}");
     b = gw_reports_onboarding_batch(sel, 65536);
     ASSERT_JSON(json_object_get(b, "sort"),
-                "[{\"SubjectType\":\"asc\"},{\"sequence\":\"asc\"}]");
+                "[{\"type\":\"asc\"},{\"SubjectType\":\"asc\"},"
+                "{\"sequence\":\"asc\"}]");
     ASSERT_JSON(json_object_get(json_object_get(b, "selector"),
                                 "sequence"),
-                "{\"$gt\":65536}");
+                "{\"$gte\":65537}");
     ASSERT_EQ(json_integer_value(json_object_get(b, "limit")),
               GW_REPORTS_SCAN_BATCH);
     ASSERT_JSON(json_object_get(b, "use_index"),
