@@ -165,41 +165,12 @@ fail:
     return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int
-fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int
 gw_checkpoint_save(const char *dir, const char *channel,
                    const gw_checkpoint_t *cp, hlf_error_t *err)
 {
-    char path[4096], tmp[4200], text[512];
-    int fd = -1, n, rc;
+    char path[4096], text[512];
+    int n, rc;
 
     if (cp == NULL || !cp->valid || cp->tx_index > GW_SEQ_TX_MAX ||
         cp->block >= ((uint64_t)1 << 47))
@@ -212,40 +183,8 @@ gw_checkpoint_save(const char *dir, const char *channel,
                  "\"sequence\":%llu}\n", channel,
                  (unsigned long long)cp->block, (unsigned)cp->tx_index,
                  (unsigned long long)GW_SEQ(cp->block, cp->tx_index));
-    /* The pid keeps two processes on one state dir from sharing a
-     * temporary file; a leftover one from a crash is simply replaced. */
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = hlf_error_set(err, HLF_EIO, "checkpoint %s: %s", tmp,
-                           strerror(errno));
-        goto fail;
-    }
-    if (write_all(fd, text, (size_t)n) != 0 || fsync(fd) != 0) {
-        rc = hlf_error_set(err, HLF_EIO, "checkpoint %s: %s", tmp,
-                           strerror(errno));
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = hlf_error_set(err, HLF_EIO, "checkpoint %s: %s", tmp,
-                           strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        rc = hlf_error_set(err, HLF_EIO, "checkpoint %s: rename: %s", path,
-                           strerror(errno));
-        goto fail;
-    }
-    /* The rename is durable only once the directory entry is. */
-    if (fsync_dir(dir) != 0)
-        return hlf_error_set(err, HLF_EIO, "checkpoint dir %s: fsync: %s",
-                             dir, strerror(errno));
-    return HLF_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
+    rc = gw_write_file_atomic(path, text, (size_t)n, 0600, err);
+    if (rc != HLF_OK)
+        hlf_error_prefix(err, "checkpoint");
     return rc;
 }

@@ -269,6 +269,29 @@ int gw_pool_start(int n, int queue_max);
 void gw_pool_stop(void);
 
 /* ------------------------------------------------------------------ */
+/* State files (files.c)                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Replace path (borrowed) with data[0..len) (borrowed) so that after a
+ * crash it holds either the old or the new content: write a hidden
+ * temporary file ".<name>.tmp.<pid>" in the same directory with exactly
+ * mode's permission bits (umask ignored; 0600 for anything secret),
+ * fsync it, rename it over path, fsync the directory. On failure the
+ * temporary file is removed and path is untouched.
+ * Errors: HLF_EINVAL (no path, name too long), HLF_EIO (with the file,
+ * step and errno text in err).
+ * THREAD SAFETY: any thread; concurrent writers of one path in one
+ * process must serialise themselves (they share the temporary name).
+ */
+int gw_write_file_atomic(const char *path, const void *data, size_t len,
+                         mode_t mode, hlf_error_t *err);
+
+/* fsync a directory, making renames and unlinks in it durable.
+ * HLF_OK, HLF_EINVAL, HLF_EIO (errno set). THREAD SAFETY: any thread. */
+int gw_fsync_dir(const char *dir);
+
+/* ------------------------------------------------------------------ */
 /* Errors of the REST API                                             */
 /* ------------------------------------------------------------------ */
 

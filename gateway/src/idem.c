@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,64 +273,56 @@ put_record(int fd, const ent_t *e, char op)
     return rc;
 }
 
-static int
-sync_dir(const char *path)
-{
-    char *copy = hlf_strdup(path);
-    int fd, rc = -1;
-
-    if (copy == NULL)
-        return -1;
-    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        rc = fsync(fd);
-        close(fd);
-    }
-    hlf_free(copy);
-    return rc;
-}
-
-/* Rewrite the file with one record per live entry (temp + rename) and
- * reopen it for appending. */
+/* Rewrite the file with one record per live entry (replaced atomically
+ * through gw_write_file_atomic) and reopen it for appending. */
 static int
 compact(gw_idem_t *st, hlf_error_t *err)
 {
-    size_t plen = strlen(st->path) + 5;
-    char *tmp = hlf_malloc(plen);
+    char *buf = NULL;
+    size_t len = 0, cap = 0, records = 0;
     const ent_t *e;
-    int fd = -1, rc;
+    int rc;
 
-    if (tmp == NULL)
-        return hlf_error_set(err, HLF_ENOMEM, "out of memory");
-    snprintf(tmp, plen, "%s.tmp", st->path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = hlf_error_set(err, HLF_EIO, "%s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    st->records = 0;
     for (e = st->head; e != NULL; e = e->next) {
+        json_t *r;
+        char *line, *grown;
+        size_t n;
+
         if (e->state == ST_PENDING)
             continue;
-        rc = put_record(fd, e, e->state == ST_SUBMITTED ? 'S' : 'A');
-        if (rc != HLF_OK) {
-            hlf_error_set(err, rc, "%s: cannot write", tmp);
+        r = record_json(e, e->state == ST_SUBMITTED ? 'S' : 'A');
+        line = r != NULL ? json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                         : NULL;
+        json_decref(r);
+        if (line == NULL) {
+            rc = hlf_error_set(err, HLF_ENOMEM, "%s: out of memory",
+                               st->path);
             goto fail;
         }
-        st->records++;
+        n = strlen(line);
+        if (len + n + 1 > cap) {
+            size_t want = (cap == 0 ? 4096 : cap * 2) + n + 1;
+
+            grown = hlf_realloc(buf, want);
+            if (grown == NULL) {
+                free(line);
+                rc = hlf_error_set(err, HLF_ENOMEM, "%s: out of memory",
+                                   st->path);
+                goto fail;
+            }
+            buf = grown;
+            cap = want;
+        }
+        memcpy(buf + len, line, n);
+        buf[len + n] = '\n';
+        len += n + 1;
+        records++;
+        free(line);
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        rc = hlf_error_set(err, HLF_EIO, "%s: %s", tmp, strerror(errno));
+    rc = gw_write_file_atomic(st->path, buf, len, 0600, err);
+    if (rc != HLF_OK)
         goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, st->path) != 0) {
-        rc = hlf_error_set(err, HLF_EIO, "%s: %s", st->path,
-                           strerror(errno));
-        goto fail;
-    }
-    sync_dir(st->path);
+    st->records = records;
     if (st->fd >= 0)
         close(st->fd);
     st->fd = open(st->path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -340,13 +331,9 @@ compact(gw_idem_t *st, hlf_error_t *err)
                            strerror(errno));
         goto fail;
     }
-    hlf_free(tmp);
-    return HLF_OK;
+    rc = HLF_OK;
 fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    hlf_free(tmp);
+    hlf_free(buf);
     return rc;
 }
 

@@ -790,73 +790,11 @@ gw_webhook_id_valid(const char *id)
     return 1;
 }
 
-static int
-fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-/* Write data to <dir>/<name> through a temporary file and a rename. */
-static int
-write_atomic(const char *dir, const char *name, const char *data,
-             size_t len, hlf_error_t *err)
-{
-    char path[4096], tmp[4200];
-    size_t off = 0;
-    int fd, rc = HLF_EIO;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    /* Not "*.json", so a crash leaves nothing the loader would read; the
-     * pid keeps two processes on one state dir apart. */
-    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return hlf_error_set(err, HLF_EIO, "%s: %s", tmp, strerror(errno));
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            hlf_error_set(err, rc, "%s: write: %s", tmp, strerror(errno));
-            goto fail;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        hlf_error_set(err, rc, "%s: fsync: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    rc = close(fd);
-    fd = -1;
-    if (rc != 0 || rename(tmp, path) != 0) {
-        rc = hlf_error_set(err, HLF_EIO, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    /* The rename is durable only once the directory is. */
-    if (fsync_dir(dir) != 0)
-        return hlf_error_set(err, HLF_EIO, "%s: fsync: %s", dir,
-                             strerror(errno));
-    return HLF_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return HLF_EIO;
-}
-
 int
 gw_webhook_rec_save(const char *dir, const gw_webhook_rec_t *rec,
                     hlf_error_t *err)
 {
-    char name[64];
+    char path[4096];
     json_t *o;
     char *text = NULL;
     size_t len = 0;
@@ -874,8 +812,9 @@ gw_webhook_rec_save(const char *dir, const gw_webhook_rec_t *rec,
         return hlf_error_set(err, HLF_ENOMEM, "subscription: out of memory");
     }
     json_decref(o);
-    snprintf(name, sizeof(name), "%s.json", rec->id);
-    rc = write_atomic(dir, name, text, len, err);
+    snprintf(path, sizeof(path), "%s/%s.json", dir, rec->id);
+    /* 0600: the record holds the subscription's signing secret. */
+    rc = gw_write_file_atomic(path, text, len, 0600, err);
     hlf_wipe(text, len);
     hlf_free(text);
     return rc;
@@ -974,7 +913,7 @@ gw_webhook_rec_remove(const char *dir, const char *id, hlf_error_t *err)
     snprintf(path, sizeof(path), "%s/%s.json", dir, id);
     if (unlink(path) != 0 && errno != ENOENT)
         return hlf_error_set(err, HLF_EIO, "%s: %s", path, strerror(errno));
-    if (fsync_dir(dir) != 0)
+    if (gw_fsync_dir(dir) != HLF_OK)
         return hlf_error_set(err, HLF_EIO, "%s: fsync: %s", dir,
                              strerror(errno));
     return HLF_OK;
