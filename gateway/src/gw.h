@@ -496,14 +496,36 @@ int gw_reply_error_h(gw_req_t *req, gw_errcode_t code, const char *field,
     __attribute__((format(printf, 6, 7)));
 
 /*
- * The single mapping of libhlf failures to REST answers:
- * HLF_ECHAINCODE -> the chaincode's status (400/404/...) with its JSON
- * error object verbatim (INTERNAL 500 if it is not our error shape);
- * HLF_EUNAVAIL, HLF_ESUBMIT, HLF_ECOMMITSTATUS -> 503 LEDGER_UNAVAILABLE
- * + Retry-After; HLF_ETIMEDOUT -> 504 TIMEOUT; everything else
- * (including HLF_ECOMMIT: committed invalid) -> 500 INTERNAL. The message
- * carries e->text, never key material.
+ * A REST answer for a libhlf failure. code and field are borrowed from
+ * the mapping table or from body (valid while body is); body is new
+ * ({"error":{"code","field","message"}}; json_decref).
  */
+typedef struct gw_hlf_answer_s {
+    int status;
+    const char *code;
+    const char *field;   /* NULL when the error concerns no field */
+    int retry_after;     /* 1: send Retry-After (503) */
+    json_t *body;
+} gw_hlf_answer_t;
+
+/*
+ * The single mapping of libhlf failures to REST answers (one table in
+ * http.c), for every route that calls Fabric:
+ * HLF_ECHAINCODE -> the chaincode's status (400/404/500) with its error
+ * object verbatim when it has reso-chaincode's shape ({"error":{"code":
+ * string[,"field":string]}} and a 4xx/5xx status), else 500 INTERNAL;
+ * HLF_EUNAVAIL, HLF_ETIMEDOUT (Fabric deadlines, set below the request
+ * timeout), HLF_ESUBMIT, HLF_ECOMMITSTATUS, HLF_EENDORSE, HLF_EEVALUATE,
+ * HLF_ECLOSED, HLF_EGRPC -> 503 LEDGER_UNAVAILABLE + Retry-After;
+ * HLF_ECOMMIT (committed invalid), HLF_EPROTO and local failures -> 500
+ * INTERNAL. The message carries e->text (never key material). As data,
+ * so Idempotency-Key can persist the answer. HLF_OK or HLF_ENOMEM
+ * (a->body NULL). THREAD SAFETY: any thread.
+ */
+int gw_hlf_error_answer(const hlf_error_t *e, gw_hlf_answer_t *a);
+
+/* Reply with gw_hlf_error_answer's answer (+ Retry-After when it says
+ * so). Returns as gw_reply_json. THREAD SAFETY: as gw_reply_json. */
 int gw_reply_hlf_error(gw_req_t *req, const hlf_error_t *e);
 
 /* ------------------------------------------------------------------ */

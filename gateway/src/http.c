@@ -920,39 +920,113 @@ gw_reply_error_h(gw_req_t *req, gw_errcode_t code, const char *field,
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* libhlf failures -> REST answers (one table)                      */
+/* ------------------------------------------------------------------ */
+
+/* libhlf code -> REST error (anything unlisted: INTERNAL). */
+static const struct {
+    int hlf;
+    gw_errcode_t gw;
+    const char *what;
+} error_map[] = {
+    {HLF_EUNAVAIL, GW_ERR_LEDGER_UNAVAILABLE, "no peer or orderer reachable"},
+    {HLF_ETIMEDOUT, GW_ERR_LEDGER_UNAVAILABLE, "the ledger did not answer "
+                                               "in time"},
+    {HLF_ECLOSED, GW_ERR_LEDGER_UNAVAILABLE, "the connection closed"},
+    {HLF_EGRPC, GW_ERR_LEDGER_UNAVAILABLE, "the peer call failed"},
+    {HLF_EEVALUATE, GW_ERR_LEDGER_UNAVAILABLE, "evaluation failed"},
+    {HLF_EENDORSE, GW_ERR_LEDGER_UNAVAILABLE, "endorsement failed"},
+    {HLF_ESUBMIT, GW_ERR_LEDGER_UNAVAILABLE, "the ordering service refused "
+                                             "or is unreachable"},
+    {HLF_ECOMMITSTATUS, GW_ERR_LEDGER_UNAVAILABLE, "commit status "
+                                                   "unavailable"},
+    {HLF_ECOMMIT, GW_ERR_INTERNAL, "the transaction committed invalid"},
+    {HLF_EPROTO, GW_ERR_INTERNAL, "malformed answer from the peer"},
+};
+
+static json_t *
+hlf_error_body(const char *code, const char *field, const char *msg)
+{
+    json_t *e = json_pack("{s:s}", "code", code);
+
+    if (e == NULL)
+        return NULL;
+    if ((field != NULL &&
+         json_object_set_new(e, "field", json_string(field)) != 0) ||
+        json_object_set_new(e, "message", json_string(msg)) != 0) {
+        json_decref(e);
+        return NULL;
+    }
+    return json_pack("{s:o}", "error", e);
+}
+
+/* The chaincode's own error object, if e carries one of its shape. */
+static int
+map_chaincode(const hlf_error_t *e, gw_hlf_answer_t *a)
+{
+    json_t *body = json_loads(e->chaincode_message, 0, NULL);
+    json_t *obj = json_object_get(body, "error");
+    json_t *field = json_object_get(obj, "field");
+
+    if (!json_is_object(obj) ||
+        !json_is_string(json_object_get(obj, "code")) ||
+        (field != NULL && !json_is_string(field)) ||
+        e->chaincode_status < 400 || e->chaincode_status > 599) {
+        json_decref(body);
+        return -1;
+    }
+    a->status = e->chaincode_status;
+    a->code = json_string_value(json_object_get(obj, "code"));
+    a->field = json_string_value(field);
+    a->body = body;
+    return 0;
+}
+
+int
+gw_hlf_error_answer(const hlf_error_t *e, gw_hlf_answer_t *a)
+{
+    gw_errcode_t code = GW_ERR_INTERNAL;
+    const char *what = "gateway failure";
+    char msg[1200];
+    size_t i;
+
+    memset(a, 0, sizeof(*a));
+    if (e->code == HLF_ECHAINCODE && map_chaincode(e, a) == 0)
+        return HLF_OK;
+    for (i = 0; i < sizeof(error_map) / sizeof(error_map[0]); i++) {
+        if (error_map[i].hlf == e->code) {
+            code = error_map[i].gw;
+            what = error_map[i].what;
+            break;
+        }
+    }
+    if (e->code == HLF_ECHAINCODE)
+        what = "unexpected chaincode answer";
+    snprintf(msg, sizeof(msg), "%s: %s", what,
+             e->text[0] ? e->text : hlf_strerror(e->code));
+    a->status = gw_errcode_status(code);
+    a->code = gw_errcode_name(code);
+    a->retry_after = a->status == 503;
+    a->body = hlf_error_body(a->code, NULL, msg);
+    return a->body != NULL ? HLF_OK : HLF_ENOMEM;
+}
+
 int
 gw_reply_hlf_error(gw_req_t *req, const hlf_error_t *e)
 {
-    json_t *cc, *obj;
+    gw_hlf_answer_t a;
+    gw_header_t h = {"Retry-After", NULL};
+    char ra[16];
+    int rc;
 
-    switch (e->code) {
-    case HLF_ECHAINCODE:
-        cc = json_loads(e->chaincode_message, 0, NULL);
-        obj = json_object_get(cc, "error");
-        if (json_is_object(obj) &&
-            json_is_string(json_object_get(obj, "code"))) {
-            int st = e->chaincode_status >= 400 && e->chaincode_status < 600
-                         ? e->chaincode_status
-                         : 400;
-
-            return gw_reply_json(req, st, cc, NULL, 0);
-        }
-        json_decref(cc);
-        return gw_reply_error(req, GW_ERR_INTERNAL, NULL,
-                              "chaincode error: %s", e->text);
-    case HLF_EUNAVAIL:
-    case HLF_ESUBMIT:
-    case HLF_ECOMMITSTATUS:
-        return gw_reply_error(req, GW_ERR_LEDGER_UNAVAILABLE, NULL,
-                              "ledger unavailable: %s", e->text);
-    case HLF_ETIMEDOUT:
-        return gw_reply_error(req, GW_ERR_TIMEOUT, NULL,
-                              "the ledger did not answer in time: %s",
-                              e->text);
-    default:
-        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "%s: %s",
-                              hlf_err_name(e->code), e->text);
-    }
+    if (gw_hlf_error_answer(e, &a) != HLF_OK)
+        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
+    snprintf(ra, sizeof(ra), "%d",
+             hcfg ? hcfg->retry_after_s : GW_DEFAULT_RETRY_AFTER_S);
+    h.value = ra;
+    rc = gw_reply_json(req, a.status, a.body, &h, a.retry_after ? 1 : 0);
+    return rc;
 }
 
 int

@@ -50,38 +50,19 @@ extern "C" {
  */
 #define GW_IDEM_SETTLE_S 30
 
-/* ------------------------------------------------------------------ */
-/* Error mapping (submit.c)                                           */
-/* ------------------------------------------------------------------ */
-
 /*
- * A REST answer for a libhlf failure. code and field are borrowed from
- * the mapping table or from body (valid while body is); body is new
- * ({"error":{"code","field","message"}}; json_decref).
+ * Failures map to REST answers through the core's one table,
+ * gw_hlf_error_answer / gw_reply_hlf_error (gw.h). The two names below
+ * are aliases of it kept for modules written against them
+ * (routes_referrals.c); new code uses the gw.h names.
  */
-typedef struct gw_ledger_answer_s {
-    int status;
-    const char *code;
-    const char *field;   /* NULL when the error concerns no field */
-    int retry_after;     /* 1: send Retry-After (503) */
-    json_t *body;
-} gw_ledger_answer_t;
+typedef gw_hlf_answer_t gw_ledger_answer_t;
 
-/*
- * The single mapping for the ledger routes (table in submit.c):
- * HLF_ECHAINCODE -> the chaincode's status and error object verbatim
- * (400 validation errors, 404 EVENT_NOT_FOUND, 500 INTERNAL; anything not
- * in reso-chaincode's error shape -> 500 INTERNAL); EUNAVAIL, ETIMEDOUT
- * (our own deadline, set below the request timeout), ESUBMIT,
- * ECOMMITSTATUS, EENDORSE, EEVALUATE, ECLOSED, EGRPC -> 503
- * LEDGER_UNAVAILABLE + Retry-After; ECOMMIT (committed invalid), EPROTO
- * and local failures -> 500 INTERNAL. It differs from gw_reply_hlf_error
- * in giving the answer as data, which Idempotency-Key needs to persist
- * it, and in treating our own Fabric deadlines as unavailability.
- * Returns HLF_OK or HLF_ENOMEM (a->body NULL).
- * THREAD SAFETY: any thread.
- */
-int gw_ledger_map_error(const hlf_error_t *e, gw_ledger_answer_t *a);
+static inline int
+gw_ledger_map_error(const hlf_error_t *e, gw_ledger_answer_t *a)
+{
+    return gw_hlf_error_answer(e, a);
+}
 
 /* ------------------------------------------------------------------ */
 /* Fabric calls with deadlines and failover (submit.c)                */

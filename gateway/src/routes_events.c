@@ -224,21 +224,6 @@ retry_after_value(char *buf, size_t n)
     return buf;
 }
 
-/* Reply with the mapped answer of e (takes nothing; frees the body). */
-static void
-reply_failure(gw_req_t *req, const hlf_error_t *e)
-{
-    gw_ledger_answer_t a;
-    char ra[16];
-    gw_header_t h = {"Retry-After", NULL};
-
-    if (gw_ledger_map_error(e, &a) != HLF_OK) {
-        gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
-        return;
-    }
-    h.value = retry_after_value(ra, sizeof(ra));
-    gw_reply_json(req, a.status, a.body, &h, a.retry_after ? 1 : 0);
-}
 
 /* ------------------------------------------------------------------ */
 /* POST /v1/events                                                    */
@@ -338,10 +323,10 @@ static void
 post_fail(post_job_t *j, const hlf_error_t *e, int idem_action,
           const char *outcome)
 {
-    gw_ledger_answer_t a;
+    gw_hlf_answer_t a;
 
     count_outcome(outcome);
-    if (gw_ledger_map_error(e, &a) != HLF_OK) {
+    if (gw_hlf_error_answer(e, &a) != HLF_OK) {
         post_answer(j, 500, NULL, NULL, 0, IDEM_RELEASE);
         return;
     }
@@ -651,7 +636,7 @@ read_event(read_job_t *j)
     if (gw_ledger_evaluate(g_cfg, j->id, "GetEvent", j->arg,
                            strlen(j->arg), deadline_of(j->req), &res,
                            &e) != HLF_OK) {
-        reply_failure(j->req, &e);
+        gw_reply_hlf_error(j->req, &e);
         return;
     }
     gw_reply_raw(j->req, 200, "application/json", res.data, res.len, NULL,
@@ -672,7 +657,7 @@ read_history(read_job_t *j)
     if (gw_ledger_evaluate(g_cfg, j->id, "GetSubjectHistory", j->arg,
                            strlen(j->arg), deadline_of(j->req), &res,
                            &e) != HLF_OK) {
-        reply_failure(j->req, &e);
+        gw_reply_hlf_error(j->req, &e);
         return;
     }
     hist = json_loadb((const char *)res.data, res.len, 0, NULL);
@@ -739,7 +724,7 @@ read_tx(read_job_t *j)
                          hlf_tx_validation_code_name(cr.validation_code),
                          "block", (json_int_t)cr.block_number);
     } else {
-        reply_failure(j->req, &e);
+        gw_reply_hlf_error(j->req, &e);
         return;
     }
     if (body == NULL) {

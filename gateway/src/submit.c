@@ -3,8 +3,8 @@
  * The Fabric side of the ledger routes: evaluate, submit step by step
  * (endorse, orderer, commit status) and commit-status look-ups, each
  * bounded by the request's deadline and failing over to the identity's
- * next upstream peer while nothing has reached the orderer; and the one
- * table that turns a libhlf failure into the REST answer of these routes.
+ * next upstream peer while nothing has reached the orderer. Failures
+ * become REST answers through the core's one table (gw_hlf_error_answer).
  *
  * Deadlines: the config's gateways (gw_upstream_t.gw) carry fixed
  * per-step timeouts, so every attempt here opens a short-lived
@@ -19,98 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------------ */
-/* Error mapping                                                      */
-/* ------------------------------------------------------------------ */
-
-/* libhlf code -> REST error (anything unlisted: INTERNAL). */
-static const struct {
-    int hlf;
-    gw_errcode_t gw;
-    const char *what;
-} error_map[] = {
-    {HLF_EUNAVAIL, GW_ERR_LEDGER_UNAVAILABLE, "no peer or orderer reachable"},
-    {HLF_ETIMEDOUT, GW_ERR_LEDGER_UNAVAILABLE, "the ledger did not answer "
-                                               "in time"},
-    {HLF_ECLOSED, GW_ERR_LEDGER_UNAVAILABLE, "the connection closed"},
-    {HLF_EGRPC, GW_ERR_LEDGER_UNAVAILABLE, "the peer call failed"},
-    {HLF_EEVALUATE, GW_ERR_LEDGER_UNAVAILABLE, "evaluation failed"},
-    {HLF_EENDORSE, GW_ERR_LEDGER_UNAVAILABLE, "endorsement failed"},
-    {HLF_ESUBMIT, GW_ERR_LEDGER_UNAVAILABLE, "the ordering service refused "
-                                             "or is unreachable"},
-    {HLF_ECOMMITSTATUS, GW_ERR_LEDGER_UNAVAILABLE, "commit status "
-                                                   "unavailable"},
-    {HLF_ECOMMIT, GW_ERR_INTERNAL, "the transaction committed invalid"},
-    {HLF_EPROTO, GW_ERR_INTERNAL, "malformed answer from the peer"},
-};
-
-static json_t *
-error_body(const char *code, const char *field, const char *msg)
-{
-    json_t *e = json_pack("{s:s}", "code", code);
-
-    if (e == NULL)
-        return NULL;
-    if ((field != NULL &&
-         json_object_set_new(e, "field", json_string(field)) != 0) ||
-        json_object_set_new(e, "message", json_string(msg)) != 0) {
-        json_decref(e);
-        return NULL;
-    }
-    return json_pack("{s:o}", "error", e);
-}
-
-/* The chaincode's own error object, if e carries one of its shape. */
-static int
-map_chaincode(const hlf_error_t *e, gw_ledger_answer_t *a)
-{
-    json_t *body = json_loads(e->chaincode_message, 0, NULL);
-    json_t *obj = json_object_get(body, "error");
-    json_t *field = json_object_get(obj, "field");
-
-    if (!json_is_object(obj) ||
-        !json_is_string(json_object_get(obj, "code")) ||
-        (field != NULL && !json_is_string(field)) ||
-        e->chaincode_status < 400 || e->chaincode_status > 599) {
-        json_decref(body);
-        return -1;
-    }
-    a->status = e->chaincode_status;
-    a->code = json_string_value(json_object_get(obj, "code"));
-    a->field = json_string_value(field);
-    a->body = body;
-    return 0;
-}
-
-int
-gw_ledger_map_error(const hlf_error_t *e, gw_ledger_answer_t *a)
-{
-    gw_errcode_t code = GW_ERR_INTERNAL;
-    const char *what = "gateway failure";
-    char msg[1200];
-    size_t i;
-
-    memset(a, 0, sizeof(*a));
-    if (e->code == HLF_ECHAINCODE && map_chaincode(e, a) == 0)
-        return HLF_OK;
-    for (i = 0; i < sizeof(error_map) / sizeof(error_map[0]); i++) {
-        if (error_map[i].hlf == e->code) {
-            code = error_map[i].gw;
-            what = error_map[i].what;
-            break;
-        }
-    }
-    if (e->code == HLF_ECHAINCODE)
-        what = "unexpected chaincode answer";
-    snprintf(msg, sizeof(msg), "%s: %s", what,
-             e->text[0] ? e->text : hlf_strerror(e->code));
-    a->status = gw_errcode_status(code);
-    a->code = gw_errcode_name(code);
-    a->retry_after = a->status == 503;
-    a->body = error_body(a->code, NULL, msg);
-    return a->body != NULL ? HLF_OK : HLF_ENOMEM;
-}
 
 /* ------------------------------------------------------------------ */
 /* Attempts                                                           */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * gw_ledger_map_error (gateway/src/submit.c), table-driven: every libhlf
+ * gw_hlf_error_answer (gateway/src/http.c, also behind
+ * gw_reply_hlf_error), table-driven: every libhlf
  * failure the ledger routes can see, including each reso-chaincode error
  * class, becomes the documented HTTP status, code, field, Retry-After
  * flag and a body of the one error shape.
@@ -93,7 +94,7 @@ TEST_IMPL(ledger_error_table)
 
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const row_t *r = &rows[i];
-        gw_ledger_answer_t a;
+        gw_hlf_answer_t a;
         hlf_error_t e;
         json_t *err;
         const char *code, *msg;
@@ -103,7 +104,7 @@ TEST_IMPL(ledger_error_table)
         e.chaincode_status = r->cc_status;
         snprintf(e.chaincode_message, sizeof(e.chaincode_message), "%s",
                  r->cc_msg);
-        ASSERT_EQ(gw_ledger_map_error(&e, &a), HLF_OK);
+        ASSERT_EQ(gw_hlf_error_answer(&e, &a), HLF_OK);
         if (a.status != r->status)
             TEST__FAIL("row %zu: status %d, want %d", i, a.status,
                        r->status);
@@ -134,14 +135,14 @@ TEST_IMPL(ledger_error_table)
 
 TEST_IMPL(ledger_error_message_has_detail)
 {
-    gw_ledger_answer_t a;
+    gw_hlf_answer_t a;
     hlf_error_t e;
     const char *msg;
 
     hlf_error_clear(&e);
     hlf_error_set(&e, HLF_EUNAVAIL, "Unavailable: connection refused "
                   "[BrokerageMSP@127.0.0.1:7060: down]");
-    ASSERT_EQ(gw_ledger_map_error(&e, &a), HLF_OK);
+    ASSERT_EQ(gw_hlf_error_answer(&e, &a), HLF_OK);
     msg = json_string_value(
         json_object_get(json_object_get(a.body, "error"), "message"));
     ASSERT_STR_EQ(msg, "no peer or orderer reachable: Unavailable: "
@@ -151,7 +152,7 @@ TEST_IMPL(ledger_error_message_has_detail)
     /* No text: the code's own words. */
     hlf_error_clear(&e);
     e.code = HLF_ETIMEDOUT;
-    ASSERT_EQ(gw_ledger_map_error(&e, &a), HLF_OK);
+    ASSERT_EQ(gw_hlf_error_answer(&e, &a), HLF_OK);
     msg = json_string_value(
         json_object_get(json_object_get(a.body, "error"), "message"));
     ASSERT_STR_EQ(msg, "the ledger did not answer in time: timed out");

@@ -480,22 +480,29 @@ TEST_IMPL(http_hlf_error_mapping)
     gwt_resp_free(&r);
     do_req("GET", "/t/hlf?code=chaincode-text", NULL, NULL, &r);
     expect(&r, 500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
-                    "\"chaincode error: chaincode response 500, boom\"}}");
+                    "\"unexpected chaincode answer: chaincode response "
+                    "500, boom\"}}");
+    ASSERT_NULL(gwt_header(&r, "Retry-After", ra, sizeof(ra)));
     gwt_resp_free(&r);
     do_req("GET", "/t/hlf?code=unavail", NULL, NULL, &r);
     expect(&r, 503, "{\"error\":{\"code\":\"LEDGER_UNAVAILABLE\","
-                    "\"message\":\"ledger unavailable: Unavailable: "
-                    "connection refused\"}}");
+                    "\"message\":\"no peer or orderer reachable: "
+                    "Unavailable: connection refused\"}}");
     ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "1");
     gwt_resp_free(&r);
+    /* A Fabric deadline (set below the request timeout) is the ledger
+     * being unavailable, not the request timing out (504). */
     do_req("GET", "/t/hlf?code=timeout", NULL, NULL, &r);
-    expect(&r, 504, "{\"error\":{\"code\":\"TIMEOUT\",\"message\":"
-                    "\"the ledger did not answer in time: "
+    expect(&r, 503, "{\"error\":{\"code\":\"LEDGER_UNAVAILABLE\","
+                    "\"message\":\"the ledger did not answer in time: "
                     "DeadlineExceeded\"}}");
+    ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "1");
     gwt_resp_free(&r);
     do_req("GET", "/t/hlf?code=commit", NULL, NULL, &r);
     expect(&r, 500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
-                    "\"ECOMMIT: MVCC_READ_CONFLICT\"}}");
+                    "\"the transaction committed invalid: "
+                    "MVCC_READ_CONFLICT\"}}");
+    ASSERT_NULL(gwt_header(&r, "Retry-After", ra, sizeof(ra)));
     gwt_resp_free(&r);
     gwt_stop(cfg);
 }
