@@ -7,8 +7,8 @@
  * reference the address in Context.OffchainAddress; the ledger holds only
  * the address, never the document.
  *
- * Storage: one file per document, <state_dir>/documents/<CID>, written as
- * a private temporary file (0600), fsync'ed, then renamed to its CID, so a
+ * Storage: one file per document, <state_dir>/documents/<CID>, written
+ * with gw_write_file_atomic (0600, temporary file, fsync, rename), so a
  * reader never sees a partial document and a second upload of the same
  * bytes changes nothing. Every GET recomputes the CID of the bytes it is
  * about to send, from the same buffer it sends, and answers 500
@@ -33,13 +33,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hlf/crypto.h"
 #include "hlf/log.h"
 #include "hlf/mem.h"
 
@@ -49,6 +49,8 @@
 static char g_dir[4096];
 static size_t g_max_bytes;
 static gw_metric_t *m_docs;
+/* Serialises document writes (see store). */
+static pthread_mutex_t g_write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A POST job: the body copied out of the request. */
 typedef struct put_job_s {
@@ -70,77 +72,26 @@ count(const char *op, const char *result)
     gw_counter_inc(m_docs, GW_LABELS(op, result));
 }
 
-/* Write all of buf to fd, retrying on EINTR and short writes. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /*
  * Store data under its CID. HLF_OK with cid set; HLF_EIO with err set on
- * any file system failure (the temporary file is removed).
+ * any file system failure. Two uploads of the same bytes would share
+ * gw_write_file_atomic's temporary name, so writes are serialised; they
+ * are rare next to reads and bounded by the body limit.
  */
 static int
 store(const char *data, size_t len, char cid[GW_CID_BUFSZ],
       hlf_error_t *err)
 {
-    char tmp[4200], dst[4200];
-    uint8_t rnd[8];
-    char hex[17];
-    int fd = -1, rc, dfd;
+    char dst[4200];
+    int rc;
 
     rc = gw_cid_of_buffer(data, len, cid);
     if (rc != HLF_OK)
         return hlf_error_set(err, rc, "computing the CID failed");
-    rc = hlf_random_bytes(rnd, sizeof(rnd));
-    if (rc != HLF_OK)
-        return hlf_error_set(err, rc, "no random bytes for a temp name");
-    hlf_hex_encode(rnd, sizeof(rnd), hex);
-    snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", g_dir, hex);
     snprintf(dst, sizeof(dst), "%s/%s", g_dir, cid);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return hlf_error_set(err, HLF_EIO, "create %s: %s", tmp,
-                             strerror(errno));
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        rc = hlf_error_set(err, HLF_EIO, "write %s: %s", tmp,
-                           strerror(errno));
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        rc = hlf_error_set(err, HLF_EIO, "close %s: %s", tmp,
-                           strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    /* Same bytes, same name: rename over an existing copy is harmless. */
-    if (rename(tmp, dst) != 0) {
-        rc = hlf_error_set(err, HLF_EIO, "rename to %s: %s", dst,
-                           strerror(errno));
-        goto fail;
-    }
-    dfd = open(g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    return HLF_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
+    pthread_mutex_lock(&g_write_lock);
+    rc = gw_write_file_atomic(dst, data, len, 0600, err);
+    pthread_mutex_unlock(&g_write_lock);
     return rc;
 }
 

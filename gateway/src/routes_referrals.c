@@ -4,7 +4,7 @@
  * answers the chaincode's GetReferral tree unchanged, a referral with its
  * events in chronological order and its sub-referrals (recursively) in
  * the order they were split off; see docs/event-model.md "Referrals".
- * Errors are the ledger routes' (gw_ledger_map_error): the chaincode's
+ * Errors are the ledger routes' (gw_reply_hlf_error): the chaincode's
  * 400/404 pass through with code and field, unreachable peers are 503.
  *
  * THREAD SAFETY: the handler only validates and defers; the Fabric call
@@ -13,7 +13,6 @@
 #include "gw.h"
 #include "ledger.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "hlf/mem.h"
@@ -38,19 +37,7 @@ ref_job(void *arg)
     if (gw_ledger_evaluate(g_cfg, j->id, "GetReferral", j->subject,
                            strlen(j->subject), deadline, &res,
                            &e) != HLF_OK) {
-        gw_ledger_answer_t a;
-        char ra[16];
-        gw_header_t h = {"Retry-After", ra};
-
-        if (gw_ledger_map_error(&e, &a) != HLF_OK) {
-            gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
-        } else {
-            snprintf(ra, sizeof(ra), "%d",
-                     g_cfg->retry_after_s > 0 ? g_cfg->retry_after_s
-                                              : GW_DEFAULT_RETRY_AFTER_S);
-            gw_reply_json(j->req, a.status, a.body, &h,
-                          a.retry_after ? 1 : 0);
-        }
+        gw_reply_hlf_error(j->req, &e);
     } else {
         gw_reply_raw(j->req, 200, "application/json", res.data, res.len,
                      NULL, 0);
