@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The reports module (gateway/src/reports_routes.c) in-process over HTTP
- * against a real pouchdb-server (couchproc) holding index documents
- * written the way the indexer writes them: search paging while new
- * events arrive (no duplicate, no missing event, in both orders), the
- * member activity report newest first, the onboarding dashboard on the
- * RCP-002 fixture, the 400 error shapes, 401, and 503 + Retry-After with
- * CouchDB stopped (then 200 again once it is back).
+ * next to the real indexer module (indexer.c) and a real pouchdb-server
+ * (couchproc): events are published to a test hub as the follower would,
+ * the indexer writes them to CouchDB, the reports read them. Covered:
+ * search paging while new events arrive (no duplicate, no missing event,
+ * in both orders), filters and time ranges, the member activity report
+ * newest first, the onboarding dashboard on the RCP-002 fixture, the 400
+ * error shapes, 401, and 503 INDEX_UNAVAILABLE + Retry-After with the
+ * index disabled and with CouchDB stopped (then 200 again once the
+ * indexer caught up).
  */
-#include "couch.h"
-#include "couch_schema.h"
 #include "couchproc.h"
 #include "gwtest.h"
+#include "hub.h"
+#include "index.h"
 #include "reports.h"
 #include "reports_fixture.h"
 #include "task.h"
@@ -22,77 +25,104 @@
 #include <time.h>
 
 extern const gw_module_t gw_module_reports;
+extern const gw_module_t gw_module_index;
 
 #define KEY "reports-unit-key-0123456789"
 #define AUTH "Authorization: Bearer " KEY
-#define DB "reso-events"
 
 static couchproc_t srv;
-static gw_couch_t *couch;
 static gw_config_t *cfg;
+static gw_hub_t *hub;
 static int port;
 static char *state;
+static uint64_t last_seq;
 
-/* Create one index of couch_schema.h. */
+/*
+ * Publish index documents (takes docs) to the hub as committed events:
+ * the stored event is the document without the index's own keys.
+ * Sequences must grow across calls.
+ */
 static void
-make_index(const char *name, const char *const *fields, size_t n)
+publish(json_t *docs)
 {
-    hlf_error_t e;
+    static const char *const own[] = {"_id", "type", "ts", "ts_ns",
+                                      "sequence", "block", "tx_index",
+                                      "txid"};
+    size_t i, k;
 
-    if (gw_couch_index_create(couch, GW_COUCH_DDOC, name, fields, n, NULL,
-                              NULL, &e) != HLF_OK)
-        TEST__FAIL("index %s: %s", name, e.text);
-}
+    for (i = 0; i < json_array_size(docs); i++) {
+        json_t *ev = json_deep_copy(json_array_get(docs, i));
+        uint64_t seq = (uint64_t)json_integer_value(
+            json_object_get(ev, "sequence"));
+        char txid[72], *text;
+        gw_event_t *e = NULL;
+        hlf_error_t err;
 
-/* The database and every Mango index of couch_schema.h, as the indexer
- * creates them at start. */
-static void
-make_indexes(void)
-{
-    hlf_error_t e;
-
-    ASSERT_EQ(gw_couch_db_create(couch, NULL, NULL, &e), HLF_OK);
-#define MAKE_INDEX(name, ...)                                              \
-    do {                                                                   \
-        static const char *const f_[] = {__VA_ARGS__};                     \
-        make_index(name, f_, sizeof(f_) / sizeof(f_[0]));                  \
-    } while (0);
-    GW_COUCH_INDEX_MAP(MAKE_INDEX)
-#undef MAKE_INDEX
-}
-
-/* Write docs (takes) with _bulk_docs; every one must be written. */
-static void
-load(json_t *docs)
-{
-    gw_couch_bulk_t b;
-    hlf_error_t e;
-
-    ASSERT_EQ(gw_couch_bulk_docs(couch, docs, &b, NULL, NULL, &e), HLF_OK);
-    ASSERT_EQ(b.ok, json_array_size(docs));
+        for (k = 0; k < sizeof(own) / sizeof(own[0]); k++)
+            json_object_del(ev, own[k]);
+        text = json_dumps(ev, JSON_COMPACT);
+        snprintf(txid, sizeof(txid), "%064llx", (unsigned long long)seq);
+        if (gw_event_new(seq >> 16, (uint32_t)(seq & 0xffff), txid,
+                         "BrokerageMSP", (const uint8_t *)text,
+                         strlen(text), &e, &err) != HLF_OK)
+            TEST__FAIL("event %s: %s", text, err.text);
+        ASSERT_EQ(gw_hub_publish(hub, e), HLF_OK);
+        gw_event_unref(e);
+        free(text);
+        json_decref(ev);
+        last_seq = seq;
+    }
     json_decref(docs);
 }
 
-/* Start pouchdb-server, the index database and the gateway with the
- * reports module; skips when pouchdb-server is not installed. */
+/* Wait (up to 60 s) until the indexer wrote everything published. */
 static void
-start(void)
+wait_indexed(void)
 {
-    gw_couch_opts_t o;
-    char hash[65], text[2048];
+    gw_index_status_t st;
+    int i;
+
+    for (i = 0; i < 600; i++) {
+        gw_index_status(&st);
+        if (st.checkpoint == last_seq && st.state == GW_INDEX_OK)
+            return;
+        gwt_sleep_ms(100);
+    }
+    TEST__FAIL("index checkpoint %llu (%s: %s), want %llu",
+               (unsigned long long)st.checkpoint,
+               gw_index_state_name(st.state), st.detail,
+               (unsigned long long)last_seq);
+}
+
+/* Publish and wait until indexed. */
+static void
+load(json_t *docs)
+{
+    publish(docs);
+    wait_indexed();
+}
+
+/*
+ * Start pouchdb-server (unless with_couch is 0), a hub, the index and
+ * the reports modules; skips when pouchdb-server is not installed.
+ */
+static void
+start_with(int with_couch)
+{
+    char hash[65], text[2048], couch_line[128] = "";
     hlf_error_t e;
     int rc;
 
     memset(&srv, 0, sizeof(srv));
-    rc = couchproc_start(&srv);
-    if (rc == COUCHPROC_MISSING)
-        RETURN_SKIP("pouchdb-server is not installed (scripts/setup.sh)");
-    ASSERT_EQ(rc, 0);
-    memset(&o, 0, sizeof(o));
-    o.url = srv.url;
-    o.db = DB;
-    ASSERT_EQ(gw_couch_new(&o, &couch, &e), HLF_OK);
-    make_indexes();
+    if (with_couch) {
+        rc = couchproc_start(&srv);
+        if (rc == COUCHPROC_MISSING)
+            RETURN_SKIP("pouchdb-server is not installed "
+                        "(scripts/setup.sh)");
+        ASSERT_EQ(rc, 0);
+        snprintf(couch_line, sizeof(couch_line), "couch_url %s\n",
+                 srv.url);
+    }
     state = gwt_tmpdir();
     gwt_sha256_hex(KEY, hash);
     snprintf(text, sizeof(text),
@@ -103,25 +133,39 @@ start(void)
              "retry_after_s 7\n"
              "identity Brokerage BrokerageMSP /nonexistent/b\n"
              "apikey brokerage Brokerage %s\n"
-             "couch_url %s\n"
-             "couch_db " DB "\n"
-             "onboarding_stuck_days 30\n",
-             state, hash, srv.url);
+             "index_batch_max 50\n"
+             "index_retry_max_ms 200\n"
+             "onboarding_stuck_days 30\n"
+             "%s",
+             state, hash, couch_line);
     cfg = gwt_config(text);
-    if (gw_module_reports.init(cfg, &e) != HLF_OK)
+    ASSERT_EQ(gw_hub_new(4096, &hub), HLF_OK);
+    gw_stream_install_hub(hub);
+    if (gw_module_index.init(cfg, &e) != HLF_OK ||
+        gw_module_reports.init(cfg, &e) != HLF_OK)
         TEST__FAIL("init: %s", e.text);
     port = gwt_start(cfg);
-    if (gw_module_reports.start(cfg, &e) != HLF_OK)
+    if (gw_module_index.start(cfg, &e) != HLF_OK ||
+        gw_module_reports.start(cfg, &e) != HLF_OK)
         TEST__FAIL("start: %s", e.text);
+    last_seq = 0;
+}
+
+static void
+start(void)
+{
+    start_with(1);
 }
 
 static void
 finish(void)
 {
     gw_module_reports.stop();
+    gw_module_index.stop();
     (void)gw_http_drain(2000);
     gwt_stop(cfg);
-    gw_couch_free(couch);
+    gw_stream_install_hub(NULL);
+    gw_hub_free(hub);
     couchproc_free(&srv);
     gwt_rmrf(state);
     free(state);
@@ -273,8 +317,8 @@ TEST_IMPL(search_filters)
     size_t i;
 
     start();
-    load(search_docs(0, 12));
     load(rf_association_docs());
+    load(search_docs(0, 12));
     /* Event=Offer: n % 3 == 1 -> 1, 4, 7, 10. */
     page = get("/v1/events?Event=Offer", 200);
     ev = json_object_get(page, "events");
@@ -398,8 +442,8 @@ TEST_IMPL(onboarding_report)
     char *tiles;
 
     start();
-    load(rf_onboarding_docs(now));
     load(rf_association_docs());
+    load(rf_onboarding_docs(now));
     r = get("/v1/reports/onboarding", 200);
     ASSERT_EQ(json_integer_value(json_object_get(r, "events")), 19);
     ASSERT_EQ(json_integer_value(json_object_get(r, "applicants")), 6);
@@ -435,32 +479,70 @@ TEST_IMPL(onboarding_report)
     finish();
 }
 
-TEST_IMPL(couchdb_down_503_then_back)
+/* GET path expecting 503 INDEX_UNAVAILABLE with Retry-After 7; the
+ * message must contain why. */
+static void
+expect_unavailable(const char *path, const char *why)
 {
     static const char *const hdrs[] = {AUTH, NULL};
     gwt_opts_t o;
     gwt_resp_t r;
     char ra[16];
+    json_t *body;
+
+    memset(&o, 0, sizeof(o));
+    o.headers = hdrs;
+    o.timeout_ms = 60000;
+    gwt_http("GET", port, path, &o, &r);
+    ASSERT_EQ(r.status, 503);
+    ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "7");
+    body = json_loads(r.body, 0, NULL);
+    if (strstr(json_string_value(json_object_get(
+                   json_object_get(body, "error"), "message")),
+               why) == NULL)
+        TEST__FAIL("%s: %s lacks \"%s\"", path, r.body, why);
+    expect_error(body, "INDEX_UNAVAILABLE", NULL);
+    gwt_resp_free(&r);
+}
+
+TEST_IMPL(couchdb_down_503_then_back)
+{
+    gw_index_status_t st;
     json_t *page;
+    int i;
 
     start();
     load(search_docs(0, 3));
     ASSERT_EQ(couchproc_stop(&srv), 0);
-    memset(&o, 0, sizeof(o));
-    o.headers = hdrs;
-    o.timeout_ms = 60000;
-    gwt_http("GET", port, "/v1/events", &o, &r);
-    ASSERT_EQ(r.status, 503);
-    ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "7");
-    expect_error(json_loads(r.body, 0, NULL), "INDEX_UNAVAILABLE", NULL);
-    gwt_resp_free(&r);
-    gwt_http("GET", port, "/v1/reports/onboarding", &o, &r);
-    ASSERT_EQ(r.status, 503);
-    gwt_resp_free(&r);
+    /* The indexer has nothing to write yet: the query itself fails. */
+    expect_unavailable("/v1/events", "CouchDB did not answer");
+    expect_unavailable("/v1/reports/onboarding", "CouchDB did not answer");
+    /* New events cannot be written: the index is degraded. */
+    publish(search_docs(3, 6));
+    for (i = 0; i < 600; i++) {
+        gw_index_status(&st);
+        if (st.state == GW_INDEX_DEGRADED)
+            break;
+        gwt_sleep_ms(100);
+    }
+    ASSERT_EQ(st.state, GW_INDEX_DEGRADED);
+    expect_unavailable("/v1/events", "the index is degraded");
+    expect_unavailable("/v1/reports/member-activity/S1",
+                       "the index is degraded");
+    /* Back: the indexer catches up and the answers are complete. */
     ASSERT_EQ(couchproc_restart(&srv), 0);
+    wait_indexed();
     page = get("/v1/events", 200);
-    ASSERT_EQ(json_array_size(json_object_get(page, "events")), 3);
+    ASSERT_EQ(json_array_size(json_object_get(page, "events")), 6);
     json_decref(page);
+    finish();
+}
+
+TEST_IMPL(index_disabled)
+{
+    start_with(0);
+    expect_unavailable("/v1/events", "disabled");
+    expect_unavailable("/v1/reports/onboarding", "disabled");
     finish();
 }
 
@@ -484,6 +566,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(member_activity),
     TEST_ENTRY(onboarding_report),
     TEST_ENTRY(couchdb_down_503_then_back),
+    TEST_ENTRY(index_disabled),
     TEST_ENTRY(unauthenticated),
 };
 
