@@ -149,4 +149,22 @@ print_gateway_summary() {
         "$(gw_key Brokerage)" "$NET_EXAMPLE_EVENT" "$(gateway_url)"
     printf '  stream: curl -sSN -H "Authorization: Bearer %s" %s/v1/stream\n' \
         "$(gw_key MLS)" "$(gateway_url)"
+    print_gateway_education_example
+}
+
+# An association Education event with its certificate off-chain (issue 5):
+# store the certificate on the gateway, which answers its content address
+# urn:ipfs:<CID>, then record the event with Context.OffchainAddress set to
+# it. Needs a profile with the association values and Context (1.5-ext).
+print_gateway_education_example() {
+    local key url
+    key=$(gw_key Association)
+    url=$(gateway_url)
+    # Unquoted here-document: only $ADDR and $( ) stay literal (\$).
+    cat <<EOF
+  education event with an off-chain certificate (profile 1.5-ext):
+    ADDR=\$(printf 'Certificate of completion\ncourse ETH-101 Ethics\nyear 2026\n' | curl -sS -X POST -H "Authorization: Bearer $key" -H 'Content-Type: text/plain' --data-binary @- $url/v1/documents | sed -n 's/.*"address": *"\([^"]*\)".*/\1/p'); echo "\$ADDR"
+    curl -sS -X POST -H "Authorization: Bearer $key" -H 'Content-Type: application/json' --data '{"EventSubject":"MBR-104729","System":"Association Management System","SubjectType":"Member","Entity":"Association","Event":"Education","State":"Recorded","Recorder":"urn:reso:recorder:association:1","Application":"ams-demo","Context":{"CourseCode":"ETH-101","CompletionDate":"2026-11-21","OffchainAddress":"'"\$ADDR"'"}}' $url/v1/events
+    curl -sS -H "Authorization: Bearer $(gw_key MLS)" $url/v1/documents/"\$ADDR"   # the certificate back, checked against its CID
+EOF
 }
