@@ -391,7 +391,11 @@ void gw_http_list_routes(FILE *fp);
 
 /* Request accessors: all results are borrowed from req (see gw_req_t). */
 const char *gw_req_method(const gw_req_t *req);
-const char *gw_req_path(const gw_req_t *req);   /* decoded, no query */
+/* The path as sent (percent-escapes kept), without the query. Routing
+ * splits it on '/' and then decodes each segment: gw_req_param values are
+ * decoded ("a%2Fb" -> "a/b"); a bad escape or %00 in any segment is 400
+ * BAD_REQUEST (field "path"). */
+const char *gw_req_path(const gw_req_t *req);
 const char *gw_req_route(const gw_req_t *req);  /* the matched pattern */
 const char *gw_req_id(const gw_req_t *req);     /* for logs: "r1a2b..." */
 
@@ -649,9 +653,9 @@ int gw_http_in_flight(void);
  * Test-only (tests/fuzz/fuzz_gateway_request.c): one request through the
  * core pipeline without MHD or a connection: routing, auth, rate limit,
  * X-Reso-Identity, body rules, content type, body cap, JSON and the
- * route's handler, as for a request MHD parsed. method and path (decoded,
- * no query) are borrowed; query holds nquery decoded key/value pairs in
- * gw_header_t (a NULL value is "?k"), hdrs the nhdrs request headers;
+ * route's handler, as for a request MHD parsed. method and path (as on
+ * the wire: percent-escapes kept, no query) are borrowed; query holds
+ * nquery decoded key/value pairs in gw_header_t (a NULL value is "?k"), hdrs the nhdrs request headers;
  * body_len bytes of body reach the core in pieces of at most chunk bytes
  * (0: one piece). cfg plays the daemon's config (borrowed until the next
  * call or gw_http_stop). The worker pool must not be running: a handler's

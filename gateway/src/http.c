@@ -279,6 +279,66 @@ is_param(const char *seg)
     return n > 2 && seg[0] == '{' && seg[n - 1] == '}';
 }
 
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Percent-decode s in place; returns the new length. strict: an escape
+ * that is not '%' plus two hex digits, or one that decodes to NUL, makes
+ * it return -1 (path segments); lenient: such a '%' stays as it is (query
+ * keys and values, as MHD's own decoder leaves them).
+ */
+static long
+pct_decode(char *s, int strict)
+{
+    char *r = s, *w = s;
+
+    while (*r != '\0') {
+        int hi, lo;
+
+        if (*r != '%') {
+            *w++ = *r++;
+            continue;
+        }
+        hi = hexval(r[1]);
+        lo = hi >= 0 ? hexval(r[2]) : -1;
+        if (lo < 0 || (strict && hi == 0 && lo == 0)) {
+            if (strict)
+                return -1;
+            *w++ = *r++;
+            continue;
+        }
+        *w++ = (char)(hi << 4 | lo);
+        r += 3;
+    }
+    *w = '\0';
+    return (long)(w - s);
+}
+
+/*
+ * MHD_OPTION_UNESCAPE_CALLBACK: leave the URL and the query as they came,
+ * so routing splits the raw path on '/' and an encoded "%2F" inside an
+ * EventSubject stays inside its segment. The core decodes each path
+ * segment after splitting (strictly) and each query key and value
+ * (collect_query).
+ */
+static size_t
+keep_escaped(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(uri);
+}
+
 static void
 route_free(route_t *r)
 {
@@ -454,6 +514,35 @@ collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
                : MHD_NO;
 }
 
+/* A query argument, percent-decoded (MHD hands them over raw). */
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+              size_t key_size, const char *value, size_t value_size)
+{
+    char *k = hlf_memdup(key, key_size), *v = NULL;
+    long kl, vl = 0;
+    int rc = HLF_ENOMEM;
+
+    (void)kind;
+    if (k == NULL)
+        return MHD_NO;
+    if (value != NULL) {
+        v = hlf_malloc(value_size + 1);
+        if (v == NULL)
+            goto out;
+        memcpy(v, value, value_size);
+        v[value_size] = '\0';
+        vl = pct_decode(v, 0);
+    }
+    k[key_size] = '\0';
+    kl = pct_decode(k, 0);
+    rc = kv_add(cls, k, (size_t)kl, v, (size_t)vl);
+out:
+    hlf_free(k);
+    hlf_free(v);
+    return rc == HLF_OK ? MHD_YES : MHD_NO;
+}
+
 static void
 req_free(gw_req_t *req)
 {
@@ -503,8 +592,8 @@ req_new(struct MHD_Connection *conn, const char *url, const char *method)
     if (req->method == NULL || req->path == NULL ||
         MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_kv,
                                     &req->headers) < 0 ||
-        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_kv,
-                                    &req->query) < 0) {
+        MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND,
+                                    collect_query, &req->query) < 0) {
         req_free(req);
         return NULL;
     }
@@ -1296,6 +1385,17 @@ match_route(gw_req_t *req)
                    "this path");
         return HLF_ENOTFOUND;
     }
+    /* Split on the raw '/', then decode each segment on its own. */
+    for (i = 0; i < n; i++) {
+        if (pct_decode(segs[i], 1) < 0) {
+            hlf_free(copy);
+            core_error(req, GW_ERR_BAD_REQUEST, "path", NULL, 0,
+                       "path segment %zu has an invalid percent-escape "
+                       "('%%' must be followed by two hex digits, not "
+                       "%%00)", i + 1);
+            return HLF_EINVAL;
+        }
+    }
     for (i = 0; i < nroutes; i++) {
         long rank = route_rank(&routes[i], segs, n);
 
@@ -1882,6 +1982,7 @@ gw_http_start(const gw_config_t *cfg, hlf_error_t *err)
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_conn_memory,
         MHD_OPTION_CONNECTION_TIMEOUT,
