@@ -50,6 +50,12 @@ evl_event_build(const json_t *input, const char *transaction_id,
         if (rc != 0)
             goto fail;
     }
+    /* The draft fields follow; validation admitted them for this profile. */
+    for (i = 0; i < EVL_DRAFT_FIELD_COUNT; i++) {
+        v = json_object_get((json_t *)input, evl_draft_fields[i].name);
+        if (v != NULL && json_object_set(ev, evl_draft_fields[i].name, v) != 0)
+            goto fail;
+    }
     out = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 fail:
     json_decref(ev);

@@ -12,8 +12,8 @@
  * prefix for cross-file symbols). Fallible functions return HLF_OK or a
  * negative HLF_E* code from hlf/err.h.
  *
- * THREAD SAFETY: every function here is reentrant; the lookup-profile and
- * field tables are immutable.
+ * THREAD SAFETY: every function here is reentrant; the field tables are
+ * immutable and the built-in profiles are parsed once under pthread_once.
  */
 #ifndef EVL_H
 #define EVL_H
@@ -30,11 +30,12 @@
 /* ------------------------------------------------------------------ */
 
 /*
- * XX(name, chaincode status). Client errors are 400, a missing event is
- * 404 and ledger or internal failures are 500. The order of the first
- * seven rows is the RecordEvent check order. RECORDER_NOT_AUTHORIZED is
- * not listed yet: it belongs to the recorder registry, which is a later
- * issue (see the hook in tx_record.c).
+ * XX(name, chaincode status). Client errors are 400, a refusal because of
+ * who the caller is 403, something missing 404 and ledger or internal
+ * failures 500. The RecordEvent rows are in check order (INVALID_JSON ..
+ * RECORDER_NOT_AUTHORIZED); the catalog governance codes follow, then
+ * the recorder and DID registry codes (tx_recorder.c, tx_did.c; 409 for
+ * a DID that exists, 410 for a deactivated one).
  */
 #define EVL_CODE_MAP(XX)                                                     \
     XX(INVALID_JSON, 400)                                                    \
@@ -44,10 +45,22 @@
     XX(INVALID_VALUE, 400)                                                   \
     XX(INVALID_LOOKUP, 400)                                                  \
     XX(INVALID_IDENTIFIER, 400)                                              \
+    XX(PII_EMAIL, 400)                                                       \
+    XX(PII_PHONE, 400)                                                       \
+    XX(RECORDER_NOT_AUTHORIZED, 403)                                         \
     XX(DUPLICATE_EVENT, 400)                                                 \
     XX(EVENT_NOT_FOUND, 404)                                                 \
     XX(UNKNOWN_FUNCTION, 400)                                                \
     XX(INVALID_ARGUMENTS, 400)                                               \
+    XX(NOT_ADMIN, 403)                                                       \
+    XX(NOT_MEMBER, 403)                                                      \
+    XX(INVALID_PROFILE, 400)                                                 \
+    XX(INVALID_PROPOSAL, 400)                                                \
+    XX(PROFILE_NOT_FOUND, 404)                                               \
+    XX(PROFILE_EXISTS, 400)                                                  \
+    XX(PROPOSAL_NOT_FOUND, 404)                                              \
+    XX(ALREADY_APPROVED, 400)                                                \
+    XX(PROPOSAL_CLOSED, 400)                                                 \
     XX(INTERNAL, 500)
 
 typedef enum {
@@ -167,25 +180,104 @@ typedef struct evl_field_s {
 /* The 11 fields in spec-table order (TransactionId ... Application). */
 extern const evl_field_t evl_fields[EVL_FIELD_COUNT];
 
+/*
+ * Draft fields (reso-model.md §2.3): optional, allowed only under a
+ * profile that lists them in its "Fields", stored after Application in
+ * this order. The bits are evl_profile_t.optional.
+ */
+#define EVL_OPT_AUDIENCE 0x01u
+#define EVL_OPT_CONTEXT 0x02u
+#define EVL_DRAFT_FIELD_COUNT 2
+
+typedef struct evl_draft_field_s {
+    const char *name;
+    unsigned bit;
+} evl_draft_field_t;
+
+extern const evl_draft_field_t evl_draft_fields[EVL_DRAFT_FIELD_COUNT];
+
+/* Audience: 1..EVL_AUDIENCE_MAX identifiers (Recorder syntaxes). */
+#define EVL_AUDIENCE_MAX 16
+
+/*
+ * Context bounds: at most EVL_CONTEXT_MAX_KEYS keys of 1..
+ * EVL_CONTEXT_KEY_MAX bytes ([A-Za-z][A-Za-z0-9_]*), string values of 1..
+ * EVL_CONTEXT_VALUE_MAX bytes, and at most EVL_CONTEXT_MAX_BYTES for the
+ * whole object serialized compact.
+ */
+#define EVL_CONTEXT_MAX_KEYS 32
+#define EVL_CONTEXT_KEY_MAX 64
+#define EVL_CONTEXT_VALUE_MAX 1024
+#define EVL_CONTEXT_MAX_BYTES 4096
+
 /* Name of a lookup list ("System", "SubjectType", ...). */
 const char *evl_lookup_name(evl_lookup_t lk);
 
 /*
- * A lookup profile: pure data. id becomes the Version of every event
- * recorded under it; values[lk] is a NULL-terminated list of the exact,
- * case-sensitive values allowed for lookup lk. A new profile is one more
- * table row in profile.c, no code.
+ * A lookup profile: pure data, parsed from JSON (evl_profile_parse). id
+ * becomes the Version of every event recorded under it; values[lk] is a
+ * NULL-terminated list of the exact, case-sensitive values allowed for
+ * lookup lk; optional holds the EVL_OPT_* draft fields it allows. The
+ * built-in profiles are the files in chaincode/reso/profiles/, compiled in;
+ * more arrive on the ledger through catalog governance (tx_catalog.c).
  */
 typedef struct evl_profile_s {
     const char *id;
     const char *const *values[EVL_LK_COUNT];
+    unsigned optional;
+    const char *description;
 } evl_profile_t;
 
-/* The profile used when none is configured: "1.3". */
+/* The profile used when the ledger has none active: "1.3". */
 #define EVL_DEFAULT_PROFILE "1.3"
 
-/* The profile with this id (borrowed, static) or NULL. */
+/* Bounds of a profile document (checked by evl_profile_parse). */
+#define EVL_PROFILE_ID_MAX 32
+#define EVL_PROFILE_DESC_MAX 512
+#define EVL_PROFILE_LIST_MAX 256
+#define EVL_PROFILE_MAX_BYTES 32768
+
+/*
+ * The built-in profile with this id (borrowed, static, parsed once on
+ * first use) or NULL.
+ */
 const evl_profile_t *evl_profile_find(const char *id);
+
+/* Number of built-in profiles, and built-in number i (borrowed) or NULL. */
+size_t evl_builtin_count(void);
+const evl_profile_t *evl_builtin_profile(size_t i);
+
+/* The default member list document, {"Members":[...]} (static text). */
+const char *evl_builtin_members(void);
+
+/*
+ * Parse a profile document buf[0..len):
+ *   {"Version": id, "Description": text, "Fields": ["Audience",
+ *    "Context"], "Lookups": {"System": [...], "SubjectType": [...],
+ *    "Entity": [...], "Event": [...], "State": [...]}}
+ * Version 1..EVL_PROFILE_ID_MAX bytes of [A-Za-z0-9._+-]; Description
+ * optional, at most EVL_PROFILE_DESC_MAX bytes; Fields optional, a subset
+ * of the draft fields; each list 1..EVL_PROFILE_LIST_MAX distinct values
+ * of 1..EVL_MAX_VALUE_LEN bytes; no other keys. On success *out is new
+ * (evl_profile_free). A bad document gives HLF_EINVAL with an
+ * INVALID_PROFILE rejection whose field names the place (for example
+ * "Lookups.Event[3]"); HLF_ENOMEM on allocation failure.
+ */
+int evl_profile_parse(const char *buf, size_t len, evl_profile_t **out,
+                      evl_reject_t *rej);
+
+/* The same from a parsed JSON object (borrowed). */
+int evl_profile_from_json(const json_t *doc, evl_profile_t **out,
+                          evl_reject_t *rej);
+
+/* Free a profile from evl_profile_parse (NULL is fine). */
+void evl_profile_free(evl_profile_t *p);
+
+/*
+ * The canonical document of p (new reference): Version, Description,
+ * Fields, Lookups in that order, lists in profile order.
+ */
+json_t *evl_profile_to_json(const evl_profile_t *p);
 
 /* Number of values in list lk of profile p. */
 size_t evl_profile_count(const evl_profile_t *p, evl_lookup_t lk);
@@ -234,7 +326,7 @@ void evl_ident_describe(unsigned mask, char *buf, size_t n);
  * NUL-terminated) under profile p, stopping at the first failing check in
  * the documented order (docs/event-model.md "Check order"):
  * INVALID_JSON, SYSTEM_FIELD_SUPPLIED, UNKNOWN_FIELD, MISSING_FIELD,
- * INVALID_VALUE, INVALID_LOOKUP, INVALID_IDENTIFIER.
+ * INVALID_VALUE, INVALID_LOOKUP, INVALID_IDENTIFIER, PII_EMAIL/PII_PHONE.
  *
  * On success returns HLF_OK and *out (new reference, json_decref) is the
  * parsed input object. On a client error returns HLF_EINVAL with rej
@@ -256,6 +348,26 @@ int evl_check_identifier(const evl_field_t *f, const char *s, size_t len,
 
 /* The row of the field table called name, or NULL. */
 const evl_field_t *evl_field_find(const char *name);
+
+/*
+ * Shape and bounds of a Context value v (borrowed): HLF_OK, or HLF_EINVAL
+ * with an INVALID_VALUE rejection (field "Context" or "Context.<key>").
+ */
+int evl_context_check_shape(const json_t *v, evl_reject_t *rej);
+
+/*
+ * The no-personal-data rule for Context v (borrowed): HLF_OK, or
+ * HLF_EINVAL with PII_EMAIL or PII_PHONE and field "Context.<key>" for
+ * the first string value, in key order, that looks like an e-mail address
+ * or a phone number (docs/event-model.md "Context").
+ */
+int evl_context_check_pii(const json_t *v, evl_reject_t *rej);
+
+/* 1 if s[0..len) contains something shaped like an e-mail address. */
+int evl_looks_like_email(const char *s, size_t len);
+
+/* 1 if s[0..len) contains something shaped like a phone number. */
+int evl_looks_like_phone(const char *s, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Ledger-assigned values (uuid.c, imfdate.c)                          */
@@ -316,7 +428,8 @@ int evl_key_ts(int64_t secs, int32_t nanos, char out[EVL_TS_LEN + 1]);
 /*
  * The stored event: the eight supplied fields of the validated input
  * (borrowed) passed through unchanged, plus TransactionId, Timestamp and
- * Version, in spec-table order, serialized compact. Returns new memory
+ * Version, in spec-table order, then the draft fields the input has
+ * (Audience, Context), serialized compact. Returns new memory
  * (free with free()) or NULL when input lacks a supplied field or on
  * allocation failure.
  */

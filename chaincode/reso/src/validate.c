@@ -12,8 +12,17 @@
  *                            Event, State, Recorder, Application
  *   5 INVALID_VALUE          a field that is not a string, is empty or is
  *                            longer than 255 bytes (same field order)
+ *                            then the draft fields the profile allows:
+ *                            Audience (1..16 strings), Context (shape
+ *                            and bounds, "Context.<key>")
  *   6 INVALID_LOOKUP         System, SubjectType, Entity, Event, State
- *   7 INVALID_IDENTIFIER     EventSubject, Recorder, Application
+ *   7 INVALID_IDENTIFIER     EventSubject, Recorder, Application, then
+ *                            each Audience entry ("Audience[i]")
+ *   8 PII_EMAIL, PII_PHONE   the first Context string value, in key
+ *                            order, shaped like contact data
+ *
+ * Audience and Context exist only under a profile whose "Fields" lists
+ * them; anywhere else they are unknown fields (step 3).
  *
  * Recorder binding (RECORDER_NOT_AUTHORIZED) comes after step 7 but needs
  * the submitter's identity and the recorder registry, so it lives with the
@@ -73,12 +82,54 @@ json_kind(const json_t *v)
     }
 }
 
+/* 1 if key is an application field under profile p. */
 static int
-is_supplied(const char *key)
+is_supplied(const evl_profile_t *p, const char *key)
 {
     const evl_field_t *f = evl_field_find(key);
+    size_t k;
 
-    return f != NULL && f->kind == EVL_FIELD_SUPPLIED;
+    if (f != NULL && f->kind == EVL_FIELD_SUPPLIED)
+        return 1;
+    for (k = 0; k < EVL_DRAFT_FIELD_COUNT; k++)
+        if ((p->optional & evl_draft_fields[k].bit) &&
+            strcmp(key, evl_draft_fields[k].name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Audience entries take Recorder's syntaxes (reso-model §2.3). */
+static const evl_field_t audience_field = {
+    "Audience", EVL_FIELD_SUPPLIED, -1,
+    EVL_ID_LEGACY | EVL_ID_URN | EVL_ID_DID | EVL_ID_DIDURL};
+
+static int
+check_audience_shape(const json_t *v, evl_reject_t *rej)
+{
+    char where[32];
+    const json_t *e;
+    size_t i, n;
+
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > EVL_AUDIENCE_MAX)
+        return evl_reject(rej, EVL_INVALID_VALUE, "Audience", (size_t)-1,
+                          "Audience must be an array of 1 to %d identifier "
+                          "strings",
+                          EVL_AUDIENCE_MAX);
+    for (i = 0; i < json_array_size(v); i++) {
+        e = json_array_get(v, i);
+        snprintf(where, sizeof(where), "Audience[%zu]", i);
+        if (!json_is_string(e))
+            return evl_reject(rej, EVL_INVALID_VALUE, where, (size_t)-1,
+                              "%s must be a string, got %s", where,
+                              json_kind(e));
+        n = json_string_length(e);
+        if (n == 0 || n > EVL_MAX_VALUE_LEN)
+            return evl_reject(rej, EVL_INVALID_VALUE, where, (size_t)-1,
+                              "%s must be 1 to %d bytes long, got %zu bytes",
+                              where, EVL_MAX_VALUE_LEN, n);
+    }
+    return HLF_OK;
 }
 
 static int
@@ -113,7 +164,7 @@ check_shape(const char *buf, size_t len, json_t **obj, evl_reject_t *rej)
 }
 
 static int
-check_fields(json_t *obj, evl_reject_t *rej)
+check_fields(json_t *obj, const evl_profile_t *p, evl_reject_t *rej)
 {
     char names[256];
     const char *key;
@@ -132,7 +183,7 @@ check_fields(json_t *obj, evl_reject_t *rej)
     }
     supplied_names(names, sizeof(names));
     json_object_foreach(obj, key, v) {
-        if (!is_supplied(key)) {
+        if (!is_supplied(p, key)) {
             char shown[EVL_ECHO_SIZE];
 
             evl_echo(key, strlen(key), shown, sizeof(shown));
@@ -169,6 +220,16 @@ check_fields(json_t *obj, evl_reject_t *rej)
                               "%s must be 1 to %d bytes long, got %zu bytes",
                               name, EVL_MAX_VALUE_LEN, n);
     }
+    v = json_object_get(obj, "Audience");
+    if (v != NULL) {
+        int rc = check_audience_shape(v, rej);
+
+        if (rc != HLF_OK)
+            return rc;
+    }
+    v = json_object_get(obj, "Context");
+    if (v != NULL)
+        return evl_context_check_shape(v, rej);
     return HLF_OK;
 }
 
@@ -303,6 +364,21 @@ check_identifiers(json_t *obj, evl_reject_t *rej)
         if (rc != HLF_OK)
             return rc;
     }
+    v = json_object_get(obj, "Audience");
+    for (i = 0; i < json_array_size(v); i++) {
+        const json_t *e = json_array_get(v, i);
+        char where[32];
+
+        rc = evl_check_identifier(&audience_field, json_string_value(e),
+                                  json_string_length(e), rej);
+        if (rc != HLF_OK) {
+            /* Same message, but the field names the entry. */
+            snprintf(where, sizeof(where), "Audience[%zu]", i);
+            if (rej != NULL)
+                snprintf(rej->field, sizeof(rej->field), "%s", where);
+            return rc;
+        }
+    }
     return HLF_OK;
 }
 
@@ -319,11 +395,13 @@ evl_validate_record(const char *buf, size_t len, const evl_profile_t *p,
                           "validator called without profile or input");
     rc = check_shape(buf != NULL ? buf : "", len, &obj, rej);
     if (rc == HLF_OK)
-        rc = check_fields(obj, rej);
+        rc = check_fields(obj, p, rej);
     if (rc == HLF_OK)
         rc = check_lookups(obj, p, rej);
     if (rc == HLF_OK)
         rc = check_identifiers(obj, rej);
+    if (rc == HLF_OK && json_object_get(obj, "Context") != NULL)
+        rc = evl_context_check_pii(json_object_get(obj, "Context"), rej);
     if (rc != HLF_OK)
         goto fail;
     *out = obj;

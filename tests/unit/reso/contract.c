@@ -435,7 +435,8 @@ TEST_IMPL(profile_from_ud)
     static const char *const subj[] = {"Property", NULL};
     static const char *const ent[] = {"Broker", NULL};
     static const char *const evt[] = {"Listing", NULL};
-    static const evl_profile_t p = {"9.9-test", {sys, subj, ent, evt, st}};
+    static const evl_profile_t p = {"9.9-test", {sys, subj, ent, evt, st}, 0,
+                                    ""};
     const char *args[2] = {
         "RecordEvent",
         "{\"EventSubject\":\"s1\",\"System\":\"Manual Input\","

@@ -460,7 +460,7 @@ static const char *const t_entity[] = {"Association", NULL};
 static const char *const t_event[] = {"Education", NULL};
 static const char *const t_state[] = {"Recorded", NULL};
 static const evl_profile_t test_profile = {
-    "test-draft", {t_system, t_subject, t_entity, t_event, t_state}};
+    "test-draft", {t_system, t_subject, t_entity, t_event, t_state}, 0, ""};
 
 TEST_IMPL(validate_profile_is_data)
 {
