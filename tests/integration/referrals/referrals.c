@@ -9,7 +9,8 @@
  *   parent is refused with its code and field;
  * - a certificate stored with POST /v1/documents gets the CID computed
  *   independently here, is served back byte for byte, and an association
- *   Education event references it in Context.OffchainAddress.
+ *   Education event references it in Context.OffchainAddress;
+ * - resoctl referral show and doc put|get agree with the REST answers.
  *
  * Both need the extended profile (RCP-005 and association values). If the
  * channel runs another one, the test activates the extended profile
@@ -186,6 +187,44 @@ setup(void)
     g_port = (int)port;
     ASSERT_EQ(hlf_random_bytes(r, sizeof(r)), HLF_OK);
     hlf_hex_encode(r, sizeof(r), g_tag);
+}
+
+/* ------------------------------------------------------------------ */
+/* resoctl                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Run `$RESOCTL <args> --run-dir <fixture run dir>` (args: a shell-safe
+ * string of our own making); stdout into a new string (free()), the exit
+ * status into *status.
+ */
+static char *
+resoctl(const char *args, int *status)
+{
+    char *run = netfx_run_dir(), cmd[2048], chunk[4096], *out = NULL;
+    size_t len = 0, n;
+    FILE *p;
+    int st;
+
+    snprintf(cmd, sizeof(cmd), "'%s' %s --run-dir '%s'", getenv("RESOCTL"),
+             args, run);
+    free(run);
+    p = popen(cmd, "r");
+    ASSERT_NOT_NULL(p);
+    while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0) {
+        char *nb = realloc(out, len + n + 1);
+
+        ASSERT_NOT_NULL(nb);
+        out = nb;
+        memcpy(out + len, chunk, n);
+        len += n;
+        out[len] = '\0';
+    }
+    st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (out == NULL)
+        out = strdup("");
+    return out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -377,6 +416,26 @@ TEST_IMPL(referral_split_plays_back_as_one_tree)
     check_tree(tree, ref, sa, sb, sc);
     json_decref(tree);
 
+    /* resoctl referral show prints the same tree. */
+    {
+        char args[128], *out;
+        json_t *viacli;
+        int st;
+
+        snprintf(args, sizeof(args), "referral show %s --org Association",
+                 ref);
+        out = resoctl(args, &st);
+        ASSERT_EQ(st, 0);
+        viacli = json_loads(out, 0, NULL);
+        ASSERT_NOT_NULL(viacli);
+        check_tree(viacli, ref, sa, sb, sc);
+        json_decref(viacli);
+        free(out);
+        out = resoctl("referral show NO-SUCH-REFERRAL 2>/dev/null", &st);
+        ASSERT_EQ(st, 6); /* RESOCTL_EXIT_NOTFOUND */
+        free(out);
+    }
+
     /* Unknown referral: 404 with the chaincode's code. */
     rest("MLS", "GET", "/v1/referrals/NO-SUCH-REFERRAL", NULL, NULL, 0, &r);
     ASSERT_EQ(r.status, 404);
@@ -416,6 +475,35 @@ TEST_IMPL(education_event_with_offchain_certificate)
     ASSERT_EQ(r.len, (size_t)n);
     ASSERT_MEM_EQ(r.body, cert, (size_t)n);
     gwt_resp_free(&r);
+
+    /* resoctl stores and fetches the same document, checking the CID. */
+    {
+        char args[256], file[] = "/tmp/reso-cert-XXXXXX", *out;
+        json_t *put;
+        FILE *fp;
+        int fd, st;
+
+        fd = mkstemp(file);
+        ASSERT(fd >= 0);
+        fp = fdopen(fd, "wb");
+        ASSERT_NOT_NULL(fp);
+        ASSERT_EQ(fwrite(cert, 1, (size_t)n, fp), (size_t)n);
+        ASSERT_EQ(fclose(fp), 0);
+        snprintf(args, sizeof(args), "doc put %s --org MLS", file);
+        out = resoctl(args, &st);
+        unlink(file);
+        ASSERT_EQ(st, 0);
+        put = json_loads(out, 0, NULL);
+        ASSERT_STR_EQ(netfx_str(put, "address"), addr);
+        json_decref(put);
+        free(out);
+        snprintf(args, sizeof(args), "doc get %s --org Brokerage", addr);
+        out = resoctl(args, &st);
+        ASSERT_EQ(st, 0);
+        ASSERT_EQ(strlen(out), (size_t)n);
+        ASSERT_MEM_EQ(out, cert, (size_t)n);
+        free(out);
+    }
 
     /* The association records the Education event that points at it. */
     snprintf(ev, sizeof(ev),
