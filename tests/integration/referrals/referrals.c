@@ -16,8 +16,9 @@
  * channel runs another one, the test activates the extended profile
  * through catalog governance (an admin proposes, admins of two of the
  * three member orgs approve) and restores the previous one at the end,
- * so later tests see what they expect. The switch happens once around all tests, in the parent
- * process of the per-test forks, so an aborted test cannot skip it.
+ * so later tests see what they expect. The switch happens once around
+ * all tests, in the parent process of the per-test forks, so an aborted
+ * test cannot skip the restore.
  */
 #include "cid.h"
 #include "gwtest.h"
