@@ -94,33 +94,9 @@ typedef struct ee_job_s {
     gw_req_t *req;
     uint64_t after;
     size_t top;
-    char base[320]; /* "http://host:port" */
+    char base[320]; /* gw_public_base: "http://host:port" */
 } ee_job_t;
 
-/* http://<Host> if the Host header is a plain host[:port], else the
- * address the gateway listens on. */
-static void
-base_url(gw_req_t *req, char *buf, size_t n)
-{
-    const char *host = gw_req_header(req, "Host");
-    const gw_config_t *cfg = gw_config();
-    size_t i;
-    int ok = host != NULL && *host != '\0' && strlen(host) < 256;
-
-    for (i = 0; ok && host[i] != '\0'; i++) {
-        char c = host[i];
-
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-             (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' ||
-             c == '[' || c == ']';
-    }
-    if (ok)
-        snprintf(buf, n, "http://%s", host);
-    else if (cfg != NULL)
-        snprintf(buf, n, "http://%s:%d", cfg->listen_host, gw_http_port());
-    else
-        snprintf(buf, n, "http://127.0.0.1:%d", gw_http_port());
-}
 
 static json_t *
 entity_event(const ee_job_t *j, const gw_event_t *ev)
@@ -267,7 +243,8 @@ h_entityevent(gw_req_t *req)
     j->req = req;
     j->after = after;
     j->top = (size_t)t;
-    base_url(req, j->base, sizeof(j->base));
+    /* public_url or the listen address, never the Host header. */
+    gw_public_base(j->base, sizeof(j->base));
     return gw_req_defer(req, ee_job, j, hlf_free);
 }
 

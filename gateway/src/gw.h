@@ -635,6 +635,19 @@ int gw_http_start(const gw_config_t *cfg, hlf_error_t *err);
 int gw_http_port(void);
 
 /*
+ * The base URL for absolute links the gateway hands out (@odata.nextLink,
+ * ResourceRecordUrl in EntityEvent pages and webhook pushes): public_url
+ * without trailing '/' when configured (the address clients reach us at
+ * behind a proxy), else "http[s]://<listen host>:<bound port>" (https
+ * when tls_cert is set; IPv6 hosts in brackets). Never derived from
+ * request headers, so a client cannot plant links. Relative links such
+ * as Location stay relative. Into buf (n bytes): HLF_OK, HLF_EINVAL (it
+ * does not fit; buf then holds "").
+ * THREAD SAFETY: any thread once the config is installed.
+ */
+int gw_public_base(char *buf, size_t n);
+
+/*
  * Drain: stop accepting connections, answer new requests on open
  * keep-alive connections with 503, end every stream (close gets
  * SHUTDOWN), then wait until no request is in flight or timeout_ms
@@ -655,7 +668,8 @@ int gw_http_in_flight(void);
  * X-Reso-Identity, body rules, content type, body cap, JSON and the
  * route's handler, as for a request MHD parsed. method and path (as on
  * the wire: percent-escapes kept, no query) are borrowed; query holds
- * nquery decoded key/value pairs in gw_header_t (a NULL value is "?k"), hdrs the nhdrs request headers;
+ * nquery decoded key/value pairs in gw_header_t (a NULL value is "?k"),
+ * hdrs the nhdrs request headers;
  * body_len bytes of body reach the core in pieces of at most chunk bytes
  * (0: one piece). cfg plays the daemon's config (borrowed until the next
  * call or gw_http_stop). The worker pool must not be running: a handler's

@@ -2008,6 +2008,37 @@ gw_http_port(void)
 }
 
 int
+gw_public_base(char *buf, size_t n)
+{
+    const gw_config_t *cfg = hcfg != NULL ? hcfg : gw_config();
+    const char *host = cfg != NULL ? cfg->listen_host : "127.0.0.1";
+    int port = gw_http_port(), w;
+
+    if (buf == NULL || n == 0)
+        return HLF_EINVAL;
+    if (cfg != NULL && cfg->public_url != NULL) {
+        size_t len = strlen(cfg->public_url);
+
+        while (len > 0 && cfg->public_url[len - 1] == '/')
+            len--;
+        w = snprintf(buf, n, "%.*s", (int)len, cfg->public_url);
+    } else {
+        if (port == 0 && cfg != NULL)
+            port = cfg->listen_port;
+        w = snprintf(buf, n, strchr(host, ':') != NULL ? "%s://[%s]:%d"
+                                                       : "%s://%s:%d",
+                     cfg != NULL && cfg->tls_cert != NULL ? "https"
+                                                          : "http",
+                     host, port);
+    }
+    if (w < 0 || (size_t)w >= n) {
+        buf[0] = '\0';
+        return HLF_EINVAL;
+    }
+    return HLF_OK;
+}
+
+int
 gw_http_in_flight(void)
 {
     return atomic_load(&in_flight);

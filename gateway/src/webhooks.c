@@ -1120,18 +1120,6 @@ random_u32(void)
     return r;
 }
 
-/* "http://host:port" of this gateway, for ResourceRecordUrl. */
-static void
-base_url(char *buf, size_t n)
-{
-    const char *h = g_cfg != NULL ? g_cfg->listen_host : "127.0.0.1";
-    int port = gw_http_port();
-
-    if (port == 0 && g_cfg != NULL)
-        port = g_cfg->listen_port;
-    snprintf(buf, n, strchr(h, ':') != NULL ? "http://[%s]:%d" :
-             "http://%s:%d", h, port);
-}
 
 static void
 min_wait(int64_t *wait_ms, int64_t at, int64_t now)
@@ -1224,7 +1212,7 @@ sub_pull(wh_sub_t *s, int64_t now)
     }
     if (s->nbatch == 0)
         return;
-    base_url(base, sizeof(base));
+    gw_public_base(base, sizeof(base));
     rc = gw_webhook_batch_body(s->batch, s->nbatch, base, &s->body,
                                &s->body_len, &e);
     if (rc != HLF_OK) {

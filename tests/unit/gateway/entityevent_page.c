@@ -125,6 +125,55 @@ TEST_IMPL(exact_page)
     hf_stop();
 }
 
+/*
+ * Links are absolute on public_url when it is set; otherwise on the
+ * listen address, whatever Host header the client sends (a client must
+ * not be able to plant links in pages others may be handed).
+ */
+TEST_IMPL(links_on_public_url_never_host)
+{
+    const char *h[] = {HF_AUTH, "Host: evil.example:666", NULL};
+    char want[256];
+    gwt_opts_t o;
+    gwt_resp_t r;
+    json_t *page, *it;
+
+    port = hf_start(64, "public_url https://reso.example/gw/\n");
+    hf_publish(0, 0);
+    hf_publish(1, 0);
+    page = get("/v1/EntityEvent?$filter=EntityEventSequence%20gt%200"
+               "&$top=1", 200);
+    it = json_array_get(json_object_get(page, "value"), 0);
+    ASSERT_STR_EQ(json_string_value(json_object_get(it,
+                                                    "ResourceRecordUrl")),
+                  "https://reso.example/gw/v1/events/id-0");
+    ASSERT_STR_EQ(json_string_value(json_object_get(page,
+                                                    "@odata.nextLink")),
+                  "https://reso.example/gw/v1/EntityEvent?$filter="
+                  "EntityEventSequence%20gt%2065536&$top=1");
+    json_decref(page);
+    hf_stop();
+
+    port = hf_start(64, NULL);
+    hf_publish(0, 0);
+    hf_publish(1, 0);
+    memset(&o, 0, sizeof(o));
+    o.headers = h;
+    gwt_http("GET", port, "/v1/EntityEvent?$filter=EntityEventSequence"
+             "%20gt%200&$top=1", &o, &r);
+    ASSERT_EQ(r.status, 200);
+    page = json_loads(r.body, 0, NULL);
+    ASSERT_NOT_NULL(page);
+    gwt_resp_free(&r);
+    snprintf(want, sizeof(want), "http://127.0.0.1:%d/v1/EntityEvent?"
+             "$filter=EntityEventSequence%%20gt%%2065536&$top=1", port);
+    ASSERT_STR_EQ(json_string_value(json_object_get(page,
+                                                    "@odata.nextLink")),
+                  want);
+    json_decref(page);
+    hf_stop();
+}
+
 TEST_IMPL(filter_forms)
 {
     uint64_t seqs[16];
@@ -319,6 +368,7 @@ TEST_IMPL(empty_feed)
 }
 
 static const test_entry_t tests[] = {
+    TEST_ENTRY(links_on_public_url_never_host),
     TEST_ENTRY(exact_page),
     TEST_ENTRY(filter_forms),
     TEST_ENTRY(unsupported_is_400),

@@ -511,6 +511,15 @@ TEST_IMPL(delivery_in_order_signed)
         ASSERT_STR_EQ(t, want);
         free(t);
     }
+    /* Without public_url, links name the listen address. */
+    for (i = 0; i < n; i++) {
+        char want[256];
+
+        snprintf(want, sizeof(want), "http://127.0.0.1:%d/v1/events/"
+                 "tid-%llu", port,
+                 (unsigned long long)GW_SEQ_BLOCK(ev[i].seq));
+        ASSERT_STR_EQ(ev[i].url, want);
+    }
     whr_events_free(ev, n);
     /* Checkpoint: in GET and in the file. */
     gwt_sleep_ms(100);
@@ -836,7 +845,34 @@ TEST_IMPL(connect_time_address_check)
     whr_stop(w);
 }
 
+/* public_url (trailing '/' dropped) is the base of ResourceRecordUrl. */
+TEST_IMPL(links_use_public_url)
+{
+    char url[256], want[256];
+    whr_t *w = whr_start(SECRET, BATCH);
+    whr_event_t *ev;
+    uint64_t seq[2];
+    size_t n;
+
+    start("webhook_allow_private_targets yes\n"
+          "public_url https://reso.example:8443/gw/\n");
+    whr_url(w, "/pub", url, sizeof(url));
+    (void)create(AUTH_B, url, NULL);
+    seq[0] = publish("MLS", "Active");
+    seq[1] = publish("MLS", "Closed");
+    expect_events(w, seq, 2);
+    ev = whr_events(w, &n);
+    ASSERT_EQ(n, 2);
+    snprintf(want, sizeof(want), "https://reso.example:8443/gw/v1/events/"
+             "tid-%llu", (unsigned long long)GW_SEQ_BLOCK(seq[1]));
+    ASSERT_STR_EQ(ev[1].url, want);
+    whr_events_free(ev, n);
+    stop();
+    whr_stop(w);
+}
+
 static const test_entry_t tests[] = {
+    TEST_ENTRY(links_use_public_url),
     TEST_ENTRY(rest_validation),
     TEST_ENTRY(private_targets_refused),
     TEST_ENTRY(crud_and_ownership),

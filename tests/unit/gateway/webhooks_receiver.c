@@ -253,6 +253,9 @@ handle(whr_t *r, struct MHD_Connection *c, const body_t *b, int *delay_ms,
                 it, "EntityEventSequence"));
             e->event = json_incref(json_object_get(it, "Event"));
             snprintf(e->delivery, sizeof(e->delivery), "%s", q.delivery);
+            snprintf(e->url, sizeof(e->url), "%s",
+                     json_string_value(json_object_get(it,
+                                                       "ResourceRecordUrl")));
             seen_add(r, e->seq);
         }
     }

@@ -42,6 +42,7 @@ typedef struct whr_event_s {
     uint64_t seq;
     json_t *event;       /* the "Event" object (owned by the receiver) */
     char delivery[40];
+    char url[256];       /* its ResourceRecordUrl */
 } whr_event_t;
 
 /* Start on a free loopback port; batch_max bounds value[]. Asserts. */
