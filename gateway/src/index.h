@@ -16,6 +16,7 @@
 #ifndef GW_INDEX_H
 #define GW_INDEX_H
 
+#include "couch.h"
 #include "gw.h"
 
 #include <stdint.h>
@@ -46,12 +47,19 @@ typedef struct gw_index_status_s {
     uint64_t conflicts;   /* replayed documents that already existed */
     uint64_t batches;     /* successful batches since start */
     uint64_t failures;    /* failed attempts since start */
+    uint64_t doc_ns;      /* time spent building documents (benchmarks) */
     int rebuilding;       /* a rebuild was asked for and is not done */
     char detail[256];     /* last error, or "" */
 } gw_index_status_t;
 
 /* A snapshot (st borrowed). DISABLED before the module started. */
 void gw_index_status(gw_index_status_t *st);
+
+/*
+ * The indexer's CouchDB client statistics (couch.h: time inside curl,
+ * encoding, decoding, bytes). All zero while disabled. For benchmarks.
+ */
+void gw_index_couch_stats(gw_couch_stats_t *st);
 
 /* "disabled", "starting", "ok", "degraded". */
 const char *gw_index_state_name(gw_index_state_t s);

@@ -59,7 +59,7 @@ typedef struct {
     uint64_t cursor;       /* checkpointed sequence */
     uint64_t inflight;     /* events in the batch being written */
     int drained;           /* the subscriber had nothing more lately */
-    uint64_t indexed, conflicts, batches, failures;
+    uint64_t indexed, conflicts, batches, failures, doc_ns;
     char detail[256];
 } indexer_t;
 
@@ -103,6 +103,7 @@ gw_index_status(gw_index_status_t *st)
     st->conflicts = ix.conflicts;
     st->batches = ix.batches;
     st->failures = ix.failures;
+    st->doc_ns = ix.doc_ns;
     st->rebuilding = ix.rebuild;
     snprintf(st->detail, sizeof(st->detail), "%s", ix.detail);
     st->head = hs.last_sequence;
@@ -115,6 +116,16 @@ gw_index_status(gw_index_status_t *st)
         if (st->lag == 0)
             st->lag = 1;
     }
+    pthread_mutex_unlock(&ix.mu);
+}
+
+void
+gw_index_couch_stats(gw_couch_stats_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_lock(&ix.mu);
+    if (ix.running && ix.couch != NULL)
+        gw_couch_stats(ix.couch, st);
     pthread_mutex_unlock(&ix.mu);
 }
 
@@ -312,6 +323,7 @@ fill(gw_hub_sub_t *sub, json_t *batch, uint64_t *last, hlf_error_t *err)
 {
     gw_event_t *ev;
     json_t *d;
+    struct timespec t0, t1;
     int n = 0, rc;
 
     while (n < ix.batch_max) {
@@ -324,8 +336,14 @@ fill(gw_hub_sub_t *sub, json_t *batch, uint64_t *last, hlf_error_t *err)
             pthread_mutex_unlock(&ix.mu);
             break;
         }
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         d = event_doc(ev);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         *last = ev->sequence;
+        pthread_mutex_lock(&ix.mu);
+        ix.doc_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000L +
+                                (t1.tv_nsec - t0.tv_nsec));
+        pthread_mutex_unlock(&ix.mu);
         gw_event_unref(ev);
         if (d == NULL || json_array_append_new(batch, d) != 0)
             return hlf_error_set(err, HLF_ENOMEM, "out of memory");
@@ -634,7 +652,7 @@ ix_start(const gw_config_t *cfg, hlf_error_t *err)
     ix.stop = ix.wake = ix.rebuild = 0;
     ix.state = GW_INDEX_STARTING;
     ix.cursor = ix.inflight = 0;
-    ix.indexed = ix.conflicts = ix.batches = ix.failures = 0;
+    ix.indexed = ix.conflicts = ix.batches = ix.failures = ix.doc_ns = 0;
     ix.detail[0] = '\0';
     ix.running = 1;
     pthread_mutex_unlock(&ix.mu);
