@@ -791,16 +791,18 @@ TEST_IMPL(failover_when_peer_down)
 }
 
 /* The waits the follower announced ("retrying via X in N ms"), in
- * order, from its log in fp, up to the first "went away" failure, whose
- * wait goes to *went_away (-1 if none yet). Returns how many waits. */
+ * order, from its log file, up to the first "went away" failure, whose
+ * wait goes to *went_away (-1 if none yet). Returns how many waits. The
+ * file is read through its own FILE: the log's writer keeps appending. */
 static int
-logged_waits(FILE *fp, int64_t *w, int max, int64_t *went_away)
+logged_waits(const char *path, int64_t *w, int max, int64_t *went_away)
 {
     char line[1024];
     int n = 0;
+    FILE *fp = fopen(path, "r");
 
     *went_away = -1;
-    rewind(fp);
+    ASSERT_NOT_NULL(fp);
     while (fgets(line, sizeof(line), fp) != NULL) {
         char *at = strstr(line, "; retrying via ");
         long long ms;
@@ -815,6 +817,7 @@ logged_waits(FILE *fp, int64_t *w, int max, int64_t *went_away)
         if (n < max)
             w[n++] = ms;
     }
+    fclose(fp);
     return n;
 }
 
@@ -823,11 +826,15 @@ TEST_IMPL(backoff_grows_caps_and_resets)
     char *dir = begin();
     int64_t t[64], w[64], went_away, deadline;
     int n = 0, nw, i, j, k;
-    FILE *logf = tmpfile();
+    char logpath[1024];
+    FILE *logf;
     run_t r;
 
     /* The follower's log says which wait it chose; the clock only gives
-     * lower bounds (a loaded machine may sleep longer, never shorter). */
+     * lower bounds (a loaded machine may sleep longer, never shorter).
+     * Append mode: writes go to the end whatever the readers do. */
+    snprintf(logpath, sizeof(logpath), "%s/follower.log", dir);
+    logf = fopen(logpath, "a");
     ASSERT_NOT_NULL(logf);
     hlf_log_set_file(logf);
     peers[0].down = 1;
@@ -864,11 +871,13 @@ TEST_IMPL(backoff_grows_caps_and_resets)
     deadline = gw_now_ms() + 10000;
     do {
         gwt_sleep_ms(10);
-        nw = logged_waits(logf, w, 64, &went_away);
+        nw = logged_waits(logpath, w, 64, &went_away);
     } while (went_away < 0 && gw_now_ms() < deadline);
-    finish(&r, dir);
+    /* hlf_log writes under its lock: once this returns, nothing writes
+     * to logf any more. */
     hlf_log_set_file(NULL);
     fclose(logf);
+    finish(&r, dir);
 
     /* 20, 40, 80, 80, ...: doubling, capped at the maximum. */
     ASSERT_GE(nw, n - 1);
