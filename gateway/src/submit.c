@@ -11,6 +11,7 @@
  * hlf_gateway_t on the same connection and identity (no network I/O, a
  * few allocations) whose timeouts end before the request's deadline.
  */
+#include "hub.h"
 #include "ledger.h"
 
 #include "hlf/log.h"
@@ -318,6 +319,7 @@ gw_ledger_submit(gw_submit_t *s, hlf_error_t *err)
     s->commit_s = (double)(gw_now_ms() - t0) / 1000.0;
     if (rc == HLF_OK || rc == HLF_ECOMMIT) {
         s->block = cr.block_number;
+        gw_stream_note_block(cr.block_number); /* follower lag */
         s->validation_code = cr.validation_code;
         s->stage = GW_STAGE_DONE;
     }
