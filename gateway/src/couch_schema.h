@@ -39,7 +39,9 @@ extern "C" {
     XX("by-recorder-ts", "type", "Recorder", "ts")                         \
     XX("by-event-state-ts", "type", "Event", "State", "ts")                \
     XX("by-subject-sequence", "type", "EventSubject", "sequence")          \
-    XX("by-subjecttype-sequence", "type", "SubjectType", "sequence")
+    XX("by-subjecttype-sequence", "type", "SubjectType", "sequence")       \
+    XX("by-recorder-sequence", "type", "Recorder", "sequence")             \
+    XX("by-event-sequence", "type", "Event", "sequence")
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,8 @@ extern "C" {
 #define GW_REPORTS_IDX_SEQUENCE "by-sequence"
 #define GW_REPORTS_IDX_SUBJECT "by-subject-sequence"
 #define GW_REPORTS_IDX_SUBJECT_TYPE "by-subjecttype-sequence"
+#define GW_REPORTS_IDX_RECORDER "by-recorder-sequence"
+#define GW_REPORTS_IDX_EVENT "by-event-sequence"
 
 /*
  * A refused request: the REST error the handler answers with status 400
@@ -119,7 +121,9 @@ typedef struct gw_reports_param_s {
  *   limit          1..GW_REPORTS_PAGE_MAX (default GW_REPORTS_PAGE_DEFAULT)
  *   cursor         next_cursor of a previous page with the same order
  * The body asks for limit + 1 documents so that the page knows whether
- * more follow. *limit gets the page size, *desc the order.
+ * more follow. It reads the index of the first of EventSubject,
+ * Recorder, Event, SubjectType given with one value, else by-sequence.
+ * *limit gets the page size, *desc the order.
  * HLF_EINVAL (bad filled), HLF_ENOMEM. THREAD SAFETY: reentrant.
  */
 int gw_reports_search_query(const gw_reports_param_t *p, size_t n,
@@ -171,8 +175,9 @@ json_t *gw_reports_activity_item(const json_t *doc);
  *   System, Recorder   repeatable filters
  *   from, to           time range on ts (from <= ts < to)
  *   stuck_days         0..GW_REPORTS_STUCK_DAYS_MAX, default cfg's
- * into the _find selector (new) for the scan (SubjectType "Agent",
- * Event among the RCP-002 onboarding events) and *stuck_days.
+ * into the _find selector (new) for the scan (SubjectType "Agent" and
+ * the filters; the aggregation keeps the RCP-002 Events) and
+ * *stuck_days.
  * HLF_EINVAL (bad filled), HLF_ENOMEM. THREAD SAFETY: reentrant.
  */
 int gw_reports_onboarding_params(const gw_reports_param_t *p, size_t n,

@@ -8,6 +8,9 @@
 #ifndef REPORTS_FIXTURE_H
 #define REPORTS_FIXTURE_H
 
+#include "gw.h"
+#include "hub.h"
+
 #include <jansson.h>
 #include <stdint.h>
 
@@ -43,5 +46,17 @@ json_t *rf_onboarding_docs(int64_t now);
     "\"total\":2},"                                                        \
     "{\"Event\":\"Firm\",\"states\":[{\"State\":\"Joined\",\"count\":1}" \
     "],\"total\":1}]"
+
+/*
+ * (reports_inproc.c) reso-gateway's index and reports modules in-process
+ * for cfg (takes it): a hub of ring events installed as the stream's, both modules
+ * initialised, HTTP started (gwtest.h gwt_start) and the modules
+ * started. Returns the port; *hub is new (rf_gateway_stop frees it).
+ * Fails the test (TEST__FAIL) on an error.
+ */
+int rf_gateway_start(gw_config_t *cfg, size_t ring, gw_hub_t **hub);
+
+/* Stop the modules, drain, stop HTTP, free cfg and hub. */
+void rf_gateway_stop(gw_config_t *cfg, gw_hub_t *hub);
 
 #endif /* REPORTS_FIXTURE_H */

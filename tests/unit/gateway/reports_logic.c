@@ -180,9 +180,53 @@ TEST_IMPL(search_query_filters)
                    "\"State\":{\"$in\":[\"Verified\",\"Transferred\"]},"
                    "\"sequence\":{\"$gte\":65537},\"ts\":{\"$gte\":"
                    "1568061480,\"$lte\":1568062139},\"type\":\"event\"},"
-                   "\"sort\":[{\"type\":\"asc\"},{\"sequence\":\"asc\"}],"
-                   "\"use_index\":[\"reso\",\"by-sequence\"]}");
+                   "\"sort\":[{\"type\":\"asc\"},{\"Recorder\":\"asc\"},"
+                   "{\"sequence\":\"asc\"}],\"use_index\":[\"reso\","
+                   "\"by-recorder-sequence\"]}");
     json_decref(f);
+}
+
+/* The index is the first of EventSubject, Recorder, Event, SubjectType
+ * fixed to one value; several values of a field do not fix it. */
+TEST_IMPL(search_query_index_choice)
+{
+    static const struct {
+        gw_reports_param_t p[3];
+        size_t n;
+        const char *index, *middle;
+    } cases[] = {
+        {{{"Event", "Listing"}}, 1, "by-event-sequence", "Event"},
+        {{{"Event", "Listing"}, {"SubjectType", "Property"}},
+         2, "by-event-sequence", "Event"},
+        {{{"Event", "Listing"}, {"Event", "Offer"},
+          {"SubjectType", "Property"}},
+         3, "by-subjecttype-sequence", "SubjectType"},
+        {{{"Recorder", "a"}, {"Recorder", "b"}}, 2, "by-sequence", NULL},
+        {{{"State", "Closed"}, {"System", "Manual Input"}},
+         2, "by-sequence", NULL},
+        {{{"Event", "Listing"}, {"EventSubject", "US-1"},
+          {"Recorder", "r"}},
+         3, "by-subject-sequence", "EventSubject"},
+    };
+    size_t i, limit;
+    int desc;
+
+    for (i = 0; i < NP(cases); i++) {
+        json_t *f = NULL, *sort;
+
+        ASSERT_EQ(gw_reports_search_query(cases[i].p, cases[i].n, &f,
+                                          &limit, &desc, NULL),
+                  HLF_OK);
+        ASSERT_STR_EQ(json_string_value(json_array_get(
+                          json_object_get(f, "use_index"), 1)),
+                      cases[i].index);
+        sort = json_object_get(f, "sort");
+        ASSERT_EQ(json_array_size(sort), cases[i].middle != NULL ? 3 : 2);
+        if (cases[i].middle != NULL)
+            ASSERT_NOT_NULL(json_object_get(json_array_get(sort, 1),
+                                            cases[i].middle));
+        json_decref(f);
+    }
 }
 
 TEST_IMPL(search_query_subject_desc)
@@ -682,10 +726,7 @@ TEST_IMPL(onboarding_params)
               HLF_OK);
     ASSERT_EQ(stuck, 7);
     ASSERT_JSON(sel,
-                "{\"Event\":{\"$in\":[\"Application\",\"Personal\","
-                "\"License1\",\"License2\",\"Experience\",\"Financial\","
-                "\"Verification\",\"Approval\",\"Review\",\"Transfer\","
-                "\"Email\",\"ICA\",\"Firm\",\"Agent\"]},\"Recorder\":"
+                "{\"Recorder\":"
                 "{\"$in\":[\"a\",\"b\"]},\"SubjectType\":\"Agent\","
                 "\"System\":\"Transaction Management Service\",\"ts\":"
                 "{\"$gte\":1568061480},\"type\":\"event\"}");
@@ -749,6 +790,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(cursors),
     TEST_ENTRY(search_query_default),
     TEST_ENTRY(search_query_filters),
+    TEST_ENTRY(search_query_index_choice),
     TEST_ENTRY(search_query_subject_desc),
     TEST_ENTRY(search_query_refused),
     TEST_ENTRY(activity_query),

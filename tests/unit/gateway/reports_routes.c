@@ -24,9 +24,6 @@
 #include <string.h>
 #include <time.h>
 
-extern const gw_module_t gw_module_reports;
-extern const gw_module_t gw_module_index;
-
 #define KEY "reports-unit-key-0123456789"
 #define AUTH "Authorization: Bearer " KEY
 
@@ -110,7 +107,6 @@ static void
 start_with(int with_couch)
 {
     char hash[65], text[2048], couch_line[128] = "";
-    hlf_error_t e;
     int rc;
 
     memset(&srv, 0, sizeof(srv));
@@ -139,15 +135,7 @@ start_with(int with_couch)
              "%s",
              state, hash, couch_line);
     cfg = gwt_config(text);
-    ASSERT_EQ(gw_hub_new(4096, &hub), HLF_OK);
-    gw_stream_install_hub(hub);
-    if (gw_module_index.init(cfg, &e) != HLF_OK ||
-        gw_module_reports.init(cfg, &e) != HLF_OK)
-        TEST__FAIL("init: %s", e.text);
-    port = gwt_start(cfg);
-    if (gw_module_index.start(cfg, &e) != HLF_OK ||
-        gw_module_reports.start(cfg, &e) != HLF_OK)
-        TEST__FAIL("start: %s", e.text);
+    port = rf_gateway_start(cfg, 4096, &hub);
     last_seq = 0;
 }
 
@@ -160,12 +148,7 @@ start(void)
 static void
 finish(void)
 {
-    gw_module_reports.stop();
-    gw_module_index.stop();
-    (void)gw_http_drain(2000);
-    gwt_stop(cfg);
-    gw_stream_install_hub(NULL);
-    gw_hub_free(hub);
+    rf_gateway_stop(cfg, hub);
     couchproc_free(&srv);
     gwt_rmrf(state);
     free(state);
