@@ -41,7 +41,11 @@ do_history(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
     return evl_tx_get_subject_history(stub, arg, len);
 }
 
-/* Every function takes exactly one argument after its name. */
+/*
+ * A function takes exactly one argument after its name (arg describes
+ * it), or none when arg is NULL (the handler then gets NULL, 0); one
+ * empty argument counts as none there, for clients that always send one.
+ */
 static const struct {
     const char *name;
     const char *arg;
@@ -50,6 +54,12 @@ static const struct {
     {"RecordEvent", "the event JSON", do_record},
     {"GetEvent", "a TransactionId", do_get},
     {"GetSubjectHistory", "an EventSubject", do_history},
+    {"GetCatalog", NULL, evl_tx_get_catalog},
+    {"GetProfiles", NULL, evl_tx_get_profiles},
+    {"ProposeCatalogChange", "the change JSON",
+     evl_tx_propose_catalog_change},
+    {"ApproveCatalogChange", "a proposal Id", evl_tx_approve_catalog_change},
+    {"GetProposal", "a proposal Id", evl_tx_get_proposal},
 };
 
 #define N_FUNCTIONS (sizeof(functions) / sizeof(functions[0]))
@@ -109,7 +119,7 @@ evl_invoke(hlf_stub_t *stub, void *ud)
     const uint8_t *const *argv;
     const size_t *lens;
     size_t argc, i;
-    char names[128];
+    char names[512];
     evl_reject_t rej;
 
     if (p == NULL)
@@ -129,6 +139,15 @@ evl_invoke(hlf_stub_t *stub, void *ud)
         if (strlen(functions[i].name) != lens[0] ||
             memcmp(functions[i].name, argv[0], lens[0]) != 0)
             continue;
+        if (functions[i].arg == NULL) {
+            if (argc > 2 || (argc == 2 && lens[1] != 0)) {
+                evl_reject(&rej, EVL_INVALID_ARGUMENTS, NULL, 0,
+                           "%s takes no argument, got %zu",
+                           functions[i].name, argc - 1);
+                return evl_respond_reject(stub, &rej);
+            }
+            return functions[i].fn(stub, p, NULL, 0);
+        }
         if (argc != 2) {
             evl_reject(&rej, EVL_INVALID_ARGUMENTS, NULL, 0,
                        "%s takes exactly 1 argument (%s), got %zu",

@@ -33,7 +33,10 @@ hlf_response_t evl_invoke(hlf_stub_t *stub, void *ud);
 /* Cross-file internals of the contract                               */
 /* ------------------------------------------------------------------ */
 
-/* RecordEvent(eventJSON): validate, stamp, store, index, emit. */
+/*
+ * RecordEvent(eventJSON): validate under the active profile (p is the
+ * default while the ledger has none), stamp, store, index, emit.
+ */
 hlf_response_t evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
                                    const uint8_t *arg, size_t len);
 
@@ -44,6 +47,37 @@ hlf_response_t evl_tx_get_event(hlf_stub_t *stub, const uint8_t *arg,
 /* GetSubjectHistory(EventSubject): JSON array in chronological order. */
 hlf_response_t evl_tx_get_subject_history(hlf_stub_t *stub,
                                           const uint8_t *arg, size_t len);
+
+/* The chaincode events of catalog governance (payload: the proposal). */
+#define EVL_EVENT_CATALOG_PROPOSED "CatalogChangeProposed"
+#define EVL_EVENT_CATALOG_APPROVED "CatalogChangeApproved"
+#define EVL_EVENT_CATALOG_EFFECTIVE "CatalogChangeEffective"
+
+/*
+ * The active lookup profile of the channel (tx_catalog.c): the ledger's
+ * choice, or dflt (borrowed) while the ledger has none. *p is borrowed;
+ * when it had to be allocated *owned is set too (evl_profile_free it
+ * after use). HLF_OK, or a negative code with an INTERNAL rejection.
+ */
+int evl_catalog_active(hlf_stub_t *stub, const evl_profile_t *dflt,
+                       const evl_profile_t **p, evl_profile_t **owned,
+                       evl_reject_t *rej);
+
+/* Catalog governance and reading (tx_catalog.c); dflt as above. */
+hlf_response_t evl_tx_propose_catalog_change(hlf_stub_t *stub,
+                                             const evl_profile_t *dflt,
+                                             const uint8_t *arg, size_t len);
+hlf_response_t evl_tx_approve_catalog_change(hlf_stub_t *stub,
+                                             const evl_profile_t *dflt,
+                                             const uint8_t *arg, size_t len);
+hlf_response_t evl_tx_get_proposal(hlf_stub_t *stub,
+                                   const evl_profile_t *dflt,
+                                   const uint8_t *arg, size_t len);
+hlf_response_t evl_tx_get_catalog(hlf_stub_t *stub, const evl_profile_t *dflt,
+                                  const uint8_t *arg, size_t len);
+hlf_response_t evl_tx_get_profiles(hlf_stub_t *stub,
+                                   const evl_profile_t *dflt,
+                                   const uint8_t *arg, size_t len);
 
 /*
  * Response helpers. The JSON (borrowed) is copied into the transaction

@@ -58,13 +58,22 @@ evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
     const uint8_t *old = NULL;
     size_t old_len = 0;
     json_t *input = NULL;
+    evl_profile_t *owned = NULL;
     char *event = NULL;
     struct stamp st;
     evl_reject_t rej;
     hlf_response_t resp;
     int rc;
 
-    rc = evl_validate_record((const char *)arg, len, p, &input, &rej);
+    /*
+     * The channel's active profile decides the lookup lists, the draft
+     * fields and the Version; reading it also puts the catalog entry in
+     * the read set, so an event endorsed under a profile that has just
+     * been replaced fails validation instead of committing stale.
+     */
+    rc = evl_catalog_active(stub, p, &p, &owned, &rej);
+    if (rc == HLF_OK)
+        rc = evl_validate_record((const char *)arg, len, p, &input, &rej);
     if (rc != HLF_OK) {
         resp = evl_respond_reject(stub, &rej);
         goto out;
@@ -147,5 +156,6 @@ evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
 out:
     free(event);
     json_decref(input);
+    evl_profile_free(owned);
     return resp;
 }

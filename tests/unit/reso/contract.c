@@ -324,10 +324,15 @@ TEST_IMPL(dispatch_errors)
     /* No arguments at all. */
     invoke_args(l, TX1, args, NULL, 0);
     EXPECT_ERROR(400, "UNKNOWN_FUNCTION", NULL);
-    ASSERT_STR_EQ(res.message,
-                  "{\"error\":{\"code\":\"UNKNOWN_FUNCTION\",\"message\":"
-                  "\"no function name given; the functions are "
-                  "RecordEvent, GetEvent, GetSubjectHistory\"}}");
+    /* The list of functions grows with the contract: check its shape. */
+    ASSERT(strncmp(res.message,
+                   "{\"error\":{\"code\":\"UNKNOWN_FUNCTION\",\"message\":"
+                   "\"no function name given; the functions are "
+                   "RecordEvent, GetEvent, GetSubjectHistory, ",
+                   131) == 0);
+    ASSERT(strstr(res.message, " GetCatalog, GetProfiles, "
+                               "ProposeCatalogChange, ApproveCatalogChange, "
+                               "GetProposal") != NULL);
     /* Wrong argument counts for each function: 0 and 2 arguments. */
     for (i = 0; i < 3; i++) {
         args[0] = fns[i];

@@ -37,6 +37,8 @@
     "GMT\",\"Version\":\"1.3\",\"Application\":\"87478-a43\"}"
 
 static const char ev_key[] = "\0EV\0" UUID1 "\0";
+/* The catalog's active-profile entry, read first by RecordEvent. */
+static const char cat_key[] = "\0cat\0active\0";
 static const char subj_key[] = "\0subj\0" SUBJECT "\0"
                                "00000000001528031045000000123\0" UUID1 "\0";
 static const char subj_start[] = "\0subj\0" SUBJECT "\0";
@@ -237,6 +239,20 @@ expect_answer(fake_peer_t *fp, const char *txid, int status,
     protos__response__free_unpacked(r, NULL);
 }
 
+/*
+ * RecordEvent reads the catalog's active-profile entry first; answer it
+ * as absent (an unseeded ledger: the default profile 1.3 applies).
+ */
+static void
+expect_catalog_read(fake_peer_t *fp)
+{
+    Protos__ChaincodeMessage *m = fp_expect(fp, T(GET_STATE));
+
+    assert_field(&m->payload, 1, cat_key, sizeof(cat_key) - 1);
+    fp_respond(fp, m, NULL, 0);
+    protos__chaincode_message__free_unpacked(m, NULL);
+}
+
 /* ---------------- tests ---------------- */
 
 TEST_IMPL(record_event_on_the_wire)
@@ -248,6 +264,7 @@ TEST_IMPL(record_event_on_the_wire)
 
     setup(&fp);
     send_tx(&fp, TX1, "RecordEvent", EVENT_IN, 1);
+    expect_catalog_read(&fp);
     /* The duplicate guard reads the event key first. */
     m = fp_expect(&fp, T(GET_STATE));
     assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
@@ -272,6 +289,7 @@ TEST_IMPL(record_event_on_the_wire)
     protos__response__free_unpacked(r, NULL);
     /* An existing event makes the same txid a DUPLICATE_EVENT. */
     send_tx(&fp, TX1, "RecordEvent", EVENT_IN, 1);
+    expect_catalog_read(&fp);
     m = fp_expect(&fp, T(GET_STATE));
     fp_respond(&fp, m, STORED, strlen(STORED));
     protos__chaincode_message__free_unpacked(m, NULL);
@@ -336,11 +354,21 @@ TEST_IMPL(errors_on_the_wire)
 
     setup(&fp);
     send_tx(&fp, "e1", "Nope", NULL, 0);
-    expect_answer(&fp, "e1", 400, "",
-                  "{\"error\":{\"code\":\"UNKNOWN_FUNCTION\",\"message\":"
-                  "\"unknown function 'Nope'; the functions are RecordEvent, "
-                  "GetEvent, GetSubjectHistory (names are case-sensitive)\"}}");
+    /* The list of functions grows with the contract: check its shape. */
+    r = expect_completed(&fp, "e1", name, evp);
+    ASSERT_EQ(r->status, 400);
+    ASSERT_EQ(r->payload.len, 0);
+    ASSERT(strncmp(r->message,
+                   "{\"error\":{\"code\":\"UNKNOWN_FUNCTION\",\"message\":"
+                   "\"unknown function 'Nope'; the functions are RecordEvent, "
+                   "GetEvent, GetSubjectHistory, ",
+                   132) == 0);
+    ASSERT(strstr(r->message, " GetCatalog, ") != NULL);
+    ASSERT(strstr(r->message, "(names are case-sensitive)\"}}") != NULL);
+    ASSERT_STR_EQ(name, "");
+    protos__response__free_unpacked(r, NULL);
     send_tx(&fp, "e2", "RecordEvent", "{\"Version\":\"1.3\"}", 1);
+    expect_catalog_read(&fp);
     r = expect_completed(&fp, "e2", name, evp);
     ASSERT_EQ(r->status, 400);
     ASSERT(strstr(r->message, "\"code\":\"SYSTEM_FIELD_SUPPLIED\","
@@ -348,6 +376,7 @@ TEST_IMPL(errors_on_the_wire)
     protos__response__free_unpacked(r, NULL);
     /* A transaction without a proposal has no timestamp: 500. */
     send_tx(&fp, "e3", "RecordEvent", EVENT_IN, 0);
+    expect_catalog_read(&fp);
     r = expect_completed(&fp, "e3", name, evp);
     ASSERT_EQ(r->status, 500);
     ASSERT(strstr(r->message, "\"code\":\"INTERNAL\"") != NULL);
