@@ -7,5 +7,8 @@ pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET openssl)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(MHD REQUIRED IMPORTED_TARGET libmicrohttpd)
+# libmicrohttpd does TLS through GnuTLS; reso-gateway checks mutual-TLS
+# client certificates on MHD's GnuTLS session (gateway/src/http.c).
+pkg_check_modules(GNUTLS REQUIRED IMPORTED_TARGET gnutls)
 find_package(Threads REQUIRED)
 find_program(PROTOC_C protoc-c REQUIRED)

@@ -25,7 +25,7 @@ say() { printf '[setup] %s\n' "$*"; }
 pkgs=(build-essential cmake ninja-build pkg-config git curl ca-certificates
       libgrpc-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
       libprotobuf-dev libssl-dev openssl libcurl4-openssl-dev libjansson-dev
-      libmicrohttpd-dev valgrind clang golang-go nodejs npm)
+      libmicrohttpd-dev libgnutls28-dev valgrind clang golang-go nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   # Go and Node may come from outside Debian (e.g. /usr/local/go): accept them.

@@ -52,13 +52,14 @@ gw_ct_equal(const void *a, const void *b, size_t n)
 int
 gw_auth_init(const gw_config_t *cfg)
 {
-    size_t i, n = cfg->napikeys ? cfg->napikeys : 1;
+    /* One bucket per API key, then one per client certificate. */
+    size_t i, all = cfg->napikeys + cfg->nclientcerts;
 
     gw_auth_free();
-    buckets = hlf_calloc(n, sizeof(*buckets));
+    buckets = hlf_calloc(all ? all : 1, sizeof(*buckets));
     if (buckets == NULL)
         return HLF_ENOMEM;
-    for (i = 0; i < cfg->napikeys; i++) {
+    for (i = 0; i < all; i++) {
         pthread_mutex_init(&buckets[i].lock, NULL);
         buckets[i].tokens = cfg->rate_limit_burst;
         buckets[i].last_ms = gw_now_ms();
@@ -73,7 +74,7 @@ gw_auth_free(void)
     size_t i;
 
     if (buckets != NULL && auth_cfg != NULL)
-        for (i = 0; i < auth_cfg->napikeys; i++)
+        for (i = 0; i < auth_cfg->napikeys + auth_cfg->nclientcerts; i++)
             pthread_mutex_destroy(&buckets[i].lock);
     hlf_free(buckets);
     buckets = NULL;
@@ -102,6 +103,25 @@ gw_auth_lookup(const char *token, size_t len)
     return found;
 }
 
+const gw_apikey_t *
+gw_auth_lookup_cert(const uint8_t fingerprint[32])
+{
+    const gw_apikey_t *found = NULL;
+    size_t i;
+
+    if (auth_cfg == NULL || fingerprint == NULL)
+        return NULL;
+    for (i = 0; i < auth_cfg->nclientcerts; i++) {
+        const gw_apikey_t *k = &auth_cfg->clientcerts[i];
+
+        /* As for keys: every entry compared, in constant time. */
+        if (gw_ct_equal(fingerprint, k->sha256, 32))
+            found = k;
+    }
+    atomic_fetch_add(&compares, auth_cfg->nclientcerts);
+    return found;
+}
+
 int
 gw_auth_rate_take(const gw_apikey_t *key, int *retry_after_s)
 {
@@ -112,9 +132,13 @@ gw_auth_rate_take(const gw_apikey_t *key, int *retry_after_s)
 
     if (cfg == NULL || key == NULL || cfg->rate_limit_rps <= 0)
         return HLF_OK;
-    if (key < cfg->apikeys || key >= cfg->apikeys + cfg->napikeys)
+    if (key >= cfg->apikeys && key < cfg->apikeys + cfg->napikeys)
+        b = &buckets[key - cfg->apikeys];
+    else if (cfg->nclientcerts > 0 && key >= cfg->clientcerts &&
+             key < cfg->clientcerts + cfg->nclientcerts)
+        b = &buckets[cfg->napikeys + (size_t)(key - cfg->clientcerts)];
+    else
         return HLF_EINVAL;
-    b = &buckets[key - cfg->apikeys];
     now = gw_now_ms();
     pthread_mutex_lock(&b->lock);
     b->tokens += (double)(now - b->last_ms) * cfg->rate_limit_rps / 1000.0;

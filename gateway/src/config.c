@@ -44,7 +44,8 @@ typedef enum {
     T_LOGLEVEL, /* debug|info|warn|error */
     T_IDENTITY, /* repeatable: name msp_id msp_dir */
     T_PEER,     /* repeatable: org_msp address tls_ca [host] */
-    T_APIKEY    /* repeatable: name identity sha256-hex */
+    T_APIKEY,   /* repeatable: name identity sha256-hex */
+    T_CLIENTCERT /* repeatable: name identity sha256-hex of the DER cert */
 } ktype_t;
 
 typedef struct desc_s {
@@ -81,6 +82,12 @@ static const desc_t descs[] = {
     {"apikey", T_APIKEY, 0, NULL, 0, 0, "NAME IDENTITY SHA256_HEX",
      "Repeatable. An API key, stored as the hex SHA-256 of the bearer "
      "token, bound to exactly one identity."},
+    {"clientcert", T_CLIENTCERT, 0, NULL, 0, 0,
+     "NAME IDENTITY SHA256_FINGERPRINT_HEX",
+     "Repeatable. A TLS client certificate (mutual TLS, needs "
+     "tls_client_ca) bound to exactly one identity, named by the SHA-256 "
+     "of its DER encoding (openssl x509 -noout -fingerprint -sha256; "
+     "colons allowed)."},
     {"workers", T_INT, OFF(workers), S(GW_DEFAULT_WORKERS), 1, 1024, "N",
      "Worker threads for blocking work (Fabric calls)."},
     {"pool_queue_max", T_INT, OFF(pool_queue_max),
@@ -211,7 +218,7 @@ typedef struct load_s {
     char *dir;              /* directory of the config file, or NULL */
     char seen[NDESCS][WHERE_LEN]; /* where a scalar key was set */
     /* Where each identity / peer / apikey was defined (parallel). */
-    char **id_where, **peer_where, **key_where;
+    char **id_where, **peer_where, **key_where, **cert_where;
 } load_t;
 
 static void cfg_error(load_t *ld, const char *where, const char *key,
@@ -571,39 +578,65 @@ set_peer(load_t *ld, const char *where, const desc_t *d, char **w, int n,
              n == 4 ? w[3] : NULL);
 }
 
+/*
+ * 32 bytes from 64 hex digits; colons between byte pairs are skipped when
+ * colons is set (the form openssl prints fingerprints in). 0 or -1.
+ */
+static int
+parse_sha256(const char *s, int colons, uint8_t out[32])
+{
+    size_t i = 0;
+
+    while (i < 32) {
+        int hi, lo;
+
+        if (colons && i > 0 && *s == ':')
+            s++;
+        hi = hex_digit(s[0]);
+        lo = hi >= 0 ? hex_digit(s[1]) : -1;
+        if (lo < 0)
+            return -1;
+        out[i++] = (uint8_t)(hi << 4 | lo);
+        s += 2;
+    }
+    return *s == '\0' ? 0 : -1;
+}
+
+/* apikey NAME IDENTITY SHA256 and clientcert NAME IDENTITY FINGERPRINT
+ * share this: both bind a digest to an identity. */
 static void
 set_apikey(load_t *ld, const char *where, const desc_t *d, char **w)
 {
     gw_config_t *cfg = ld->cfg;
+    int cert = d->type == T_CLIENTCERT;
     gw_apikey_t *k;
     uint8_t digest[32];
-    size_t i;
 
     if (!check_name(ld, where, d, "name", w[0]))
         return;
-    if (strlen(w[2]) != 64) {
-        cfg_error(ld, where, d->name, "invalid SHA-256 \"%s\": expected 64 "
-                  "hex digits (sha256sum of the key), got %zu characters",
-                  w[2], strlen(w[2]));
+    if (parse_sha256(w[2], cert, digest) != 0) {
+        if (cert)
+            cfg_error(ld, where, d->name, "invalid fingerprint \"%s\": "
+                      "expected the SHA-256 of the DER certificate as 64 "
+                      "hex digits (colons allowed)", w[2]);
+        else
+            cfg_error(ld, where, d->name, "invalid SHA-256 \"%s\": "
+                      "expected 64 hex digits (sha256sum of the key), got "
+                      "%zu characters", w[2], strlen(w[2]));
         return;
     }
-    for (i = 0; i < 32; i++) {
-        int hi = hex_digit(w[2][2 * i]), lo = hex_digit(w[2][2 * i + 1]);
-
-        if (hi < 0 || lo < 0) {
-            cfg_error(ld, where, d->name, "invalid SHA-256 \"%s\": not hex",
-                      w[2]);
-            return;
-        }
-        digest[i] = (uint8_t)(hi << 4 | lo);
-    }
-    k = push_elem(ld, &cfg->apikeys, &cfg->napikeys, sizeof(*k));
+    k = cert ? push_elem(ld, &cfg->clientcerts, &cfg->nclientcerts,
+                         sizeof(*k))
+             : push_elem(ld, &cfg->apikeys, &cfg->napikeys, sizeof(*k));
     if (k == NULL)
         return;
     k->name = xstrdup(ld, w[0]);
     k->identity_name = xstrdup(ld, w[1]);
     memcpy(k->sha256, digest, sizeof(digest));
-    push_where(ld, &ld->key_where, cfg->napikeys, where);
+    if (cert)
+        push_where(ld, &ld->cert_where, cfg->nclientcerts, where);
+    else
+        push_where(ld, &ld->key_where, cfg->napikeys, where);
 }
 
 /* ------------------------------------------------------------------ */
@@ -731,7 +764,7 @@ word_bounds(ktype_t t, int *lo, int *hi)
     *lo = *hi = 1;
     if (t == T_RATE)
         *hi = 2;
-    else if (t == T_IDENTITY || t == T_APIKEY)
+    else if (t == T_IDENTITY || t == T_APIKEY || t == T_CLIENTCERT)
         *lo = *hi = 3;
     else if (t == T_PEER) {
         *lo = 3;
@@ -768,6 +801,7 @@ apply(load_t *ld, const char *where, const desc_t *d, char *value,
         set_peer(ld, where, d, w, n, from_file);
         break;
     case T_APIKEY:
+    case T_CLIENTCERT:
         set_apikey(ld, where, d, w);
         break;
     default:
@@ -780,7 +814,7 @@ static int
 repeatable(const desc_t *d)
 {
     return d->type == T_IDENTITY || d->type == T_PEER ||
-           d->type == T_APIKEY;
+           d->type == T_APIKEY || d->type == T_CLIENTCERT;
 }
 
 static const desc_t *
@@ -792,6 +826,15 @@ find_desc(const char *name)
         if (strcmp(descs[i].name, name) == 0)
             return &descs[i];
     return NULL;
+}
+
+/* Where scalar key name was set (file:line or env var), else name. */
+static const char *
+key_where(const load_t *ld, const char *name)
+{
+    const desc_t *d = find_desc(name);
+
+    return d != NULL && ld->seen[d - descs][0] ? ld->seen[d - descs] : name;
 }
 
 static void
@@ -1073,6 +1116,38 @@ check_all(load_t *ld)
                           cfg->apikeys[j].name, ld->key_where[j]);
         }
     }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        const char *k = cfg->tls_cert != NULL ? "tls_cert" : "tls_key";
+
+        cfg_error(ld, key_where(ld, k), k,
+                  "HTTPS needs both tls_cert and tls_key");
+    }
+    if (cfg->tls_client_ca != NULL && cfg->tls_cert == NULL)
+        cfg_error(ld, key_where(ld, "tls_client_ca"), "tls_client_ca",
+                  "mutual TLS needs HTTPS: set tls_cert and tls_key");
+    for (i = 0; i < cfg->nclientcerts; i++) {
+        gw_apikey_t *k = &cfg->clientcerts[i];
+
+        k->identity = gw_config_identity(cfg, k->identity_name);
+        if (k->identity == NULL)
+            cfg_error(ld, ld->cert_where[i], "clientcert", "unknown "
+                      "identity \"%s\" for certificate \"%s\"",
+                      k->identity_name, k->name);
+        if (cfg->tls_client_ca == NULL)
+            cfg_error(ld, ld->cert_where[i], "clientcert", "certificate "
+                      "\"%s\" needs tls_client_ca (mutual TLS)", k->name);
+        for (j = 0; j < i; j++) {
+            if (strcmp(k->name, cfg->clientcerts[j].name) == 0)
+                cfg_error(ld, ld->cert_where[i], "clientcert", "duplicate "
+                          "name \"%s\" (first at %s)", k->name,
+                          ld->cert_where[j]);
+            else if (memcmp(k->sha256, cfg->clientcerts[j].sha256, 32) == 0)
+                cfg_error(ld, ld->cert_where[i], "clientcert", "\"%s\" has "
+                          "the same fingerprint as \"%s\" (%s): one "
+                          "certificate, one identity", k->name,
+                          cfg->clientcerts[j].name, ld->cert_where[j]);
+        }
+    }
 }
 
 static void
@@ -1125,6 +1200,7 @@ gw_config_load(const char *path, gw_config_t **out, FILE *errfp,
     free_where(ld->id_where, cfg->nidentities);
     free_where(ld->peer_where, cfg->npeers);
     free_where(ld->key_where, cfg->napikeys);
+    free_where(ld->cert_where, cfg->nclientcerts);
     hlf_free(ld->dir);
     hlf_free(ld);
     if (rc != HLF_OK) {
@@ -1289,6 +1365,11 @@ gw_config_free(gw_config_t *cfg)
         hlf_free(cfg->apikeys[i].name);
         hlf_free(cfg->apikeys[i].identity_name);
     }
+    for (i = 0; i < cfg->nclientcerts; i++) {
+        hlf_free(cfg->clientcerts[i].name);
+        hlf_free(cfg->clientcerts[i].identity_name);
+    }
+    hlf_free(cfg->clientcerts);
     hlf_free(cfg->identities);
     hlf_free(cfg->peers);
     hlf_free(cfg->apikeys);

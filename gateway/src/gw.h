@@ -182,6 +182,13 @@ typedef struct gw_config_s {
     char *tls_cert;             /* PEM server certificate chain */
     char *tls_key;              /* PEM private key (0600) */
     char *tls_client_ca;        /* PEM CA: mutual TLS, API key optional */
+    /*
+     * Client certificates (clientcert lines): name, identity and, in
+     * sha256, the SHA-256 of the certificate's DER encoding. A separate
+     * list from apikeys so a bearer token can never match a certificate.
+     */
+    gw_apikey_t *clientcerts;
+    size_t nclientcerts;
 
     /* Off-chain CouchDB index and reports (couch_url NULL: disabled). */
     char *couch_url;            /* http(s)://host:port, no credentials */
@@ -704,8 +711,17 @@ void gw_auth_free(void);
 const gw_apikey_t *gw_auth_lookup(const char *token, size_t len);
 
 /*
- * Take one token from key's bucket: HLF_OK, or HLF_EAGAIN with
- * *retry_after_s (>= 1) set when the bucket is empty.
+ * The clientcert entry whose fingerprint (SHA-256 of the DER
+ * certificate, 32 bytes, borrowed) matches, compared with every entry in
+ * constant time; borrowed from the config, or NULL.
+ * THREAD SAFETY: any thread.
+ */
+const gw_apikey_t *gw_auth_lookup_cert(const uint8_t fingerprint[32]);
+
+/*
+ * Take one token from key's bucket (an API key or a clientcert entry):
+ * HLF_OK, or HLF_EAGAIN with *retry_after_s (>= 1) set when the bucket
+ * is empty.
  * THREAD SAFETY: any thread.
  */
 int gw_auth_rate_take(const gw_apikey_t *key, int *retry_after_s);

@@ -22,6 +22,7 @@
 #include "hlf/mem.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -176,6 +177,10 @@ struct gw_req_s {
     json_t *json;
     gw_principal_t principal;
     int authed;
+    /* Mutual TLS: 0 no client certificate, 1 one that verified against
+     * tls_client_ca (fingerprint in cert_fp), -1 one that did not. */
+    int cert_state;
+    uint8_t cert_fp[32];
     int64_t start_ms, deadline_ms;
     enum phase phase;
     int owed;      /* a handler or job still owes a reply */
@@ -222,6 +227,10 @@ static struct MHD_Daemon *daemon_;
 /* The listen socket MHD_quiesce_daemon handed back during a drain; closed
  * only after MHD_stop_daemon (see gw_http_drain). Main thread only. */
 static MHD_socket quiesced_fd = MHD_INVALID_SOCKET;
+/* PEM of tls_cert, tls_key and tls_client_ca while the daemon runs (MHD
+ * keeps the pointers); the key is wiped when freed. Main thread. */
+static char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
+static size_t tls_key_len;
 static const gw_config_t *hcfg;
 static int bound_port;
 static atomic_int draining;
@@ -571,6 +580,39 @@ req_unref(gw_req_t *req)
         req_free(req);
 }
 
+/*
+ * With tls_client_ca, GnuTLS asked the client for a certificate during
+ * the handshake but does not judge it: verify the chain against
+ * tls_client_ca here (validity dates included) and keep the SHA-256 of
+ * the leaf's DER encoding, which clientcert entries name.
+ */
+static void
+inspect_client_cert(gw_req_t *req, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci;
+    const gnutls_datum_t *chain;
+    gnutls_session_t session;
+    unsigned int n = 0, status = 0;
+
+    if (hcfg == NULL || hcfg->tls_client_ca == NULL || conn == NULL)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (ci == NULL || ci->tls_session == NULL)
+        return;
+    session = (gnutls_session_t)ci->tls_session;
+    chain = gnutls_certificate_get_peers(session, &n);
+    if (chain == NULL || n == 0)
+        return;
+    if (gnutls_certificate_verify_peers2(session, &status) !=
+            GNUTLS_E_SUCCESS ||
+        status != 0) {
+        req->cert_state = -1;
+        return;
+    }
+    hlf_sha256(chain[0].data, chain[0].size, req->cert_fp);
+    req->cert_state = 1;
+}
+
 static gw_req_t *
 req_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
@@ -597,6 +639,7 @@ req_new(struct MHD_Connection *conn, const char *url, const char *method)
         req_free(req);
         return NULL;
     }
+    inspect_client_cert(req, conn);
     return req;
 }
 
@@ -1446,46 +1489,75 @@ match_route(gw_req_t *req)
     return HLF_OK;
 }
 
-/* Authenticate, rate-limit and check X-Reso-Identity; answers on failure. */
+/* 401 with a WWW-Authenticate challenge (error NULL: none). */
 static int
-authenticate(gw_req_t *req)
+unauthorized(gw_req_t *req, const char *error, const char *msg)
+{
+    char ch[128];
+    gw_header_t w = {"WWW-Authenticate", ch};
+
+    snprintf(ch, sizeof(ch), "Bearer realm=\"reso-gateway\"%s%s%s",
+             error ? ", error=\"" : "", error ? error : "",
+             error ? "\"" : "");
+    core_error(req, GW_ERR_UNAUTHORIZED, NULL, &w, 1, "%s", msg);
+    return HLF_EPERM;
+}
+
+/*
+ * The caller's credential: a bearer API key when the request has an
+ * Authorization header, else (mutual TLS) its verified client
+ * certificate's clientcert entry. Answers 401 when there is none or it is
+ * not valid. what names the kind for messages.
+ */
+static int
+credential(gw_req_t *req, const gw_apikey_t **key, const char **what)
 {
     const char *h = gw_req_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
-    const gw_apikey_t *key;
-    int retry = 1;
     size_t len;
 
-    if (h == NULL) {
-        gw_header_t w = {"WWW-Authenticate", "Bearer realm=\"reso-gateway\""};
-
-        core_error(req, GW_ERR_UNAUTHORIZED, NULL, &w, 1,
-                   "missing credentials: send Authorization: Bearer "
-                   "<api key>");
-        return HLF_EPERM;
+    *what = "API key";
+    if (h == NULL && req->cert_state < 0)
+        return unauthorized(req, "invalid_token", "client certificate not "
+                            "issued by the configured client CA (or "
+                            "expired)");
+    if (h == NULL && req->cert_state > 0) {
+        *what = "client certificate";
+        *key = gw_auth_lookup_cert(req->cert_fp);
+        if (*key == NULL || (*key)->identity == NULL)
+            return unauthorized(req, "invalid_token", "client certificate "
+                                "is not bound to an identity (no "
+                                "clientcert entry)");
+        return HLF_OK;
     }
-    if (strncasecmp(h, "Bearer ", 7) != 0) {
-        gw_header_t w = {"WWW-Authenticate", "Bearer realm=\"reso-gateway\", "
-                                             "error=\"invalid_request\""};
-
-        core_error(req, GW_ERR_UNAUTHORIZED, NULL, &w, 1,
-                   "unsupported authorization scheme: use Bearer");
-        return HLF_EPERM;
-    }
+    if (h == NULL)
+        return unauthorized(req, NULL, "missing credentials: send "
+                            "Authorization: Bearer <api key>");
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return unauthorized(req, "invalid_request", "unsupported "
+                            "authorization scheme: use Bearer");
     h += 7;
     while (*h == ' ')
         h++;
     len = strlen(h);
     while (len > 0 && h[len - 1] == ' ')
         len--;
-    key = gw_auth_lookup(h, len);
-    if (key == NULL || key->identity == NULL) {
-        gw_header_t w = {"WWW-Authenticate", "Bearer realm=\"reso-gateway\", "
-                                             "error=\"invalid_token\""};
+    *key = gw_auth_lookup(h, len);
+    if (*key == NULL || (*key)->identity == NULL)
+        return unauthorized(req, "invalid_token", "invalid API key");
+    return HLF_OK;
+}
 
-        core_error(req, GW_ERR_UNAUTHORIZED, NULL, &w, 1,
-                   "invalid API key");
-        return HLF_EPERM;
-    }
+/* Authenticate, rate-limit and check X-Reso-Identity; answers on failure. */
+static int
+authenticate(gw_req_t *req)
+{
+    const gw_apikey_t *key = NULL;
+    const char *what = NULL, *h;
+    int retry = 1, rc;
+
+    rc = credential(req, &key, &what);
+    if (rc != HLF_OK)
+        return rc;
     req->principal.key_name = key->name;
     req->principal.identity = key->identity;
     req->authed = 1;
@@ -1495,14 +1567,14 @@ authenticate(gw_req_t *req)
 
         snprintf(ra, sizeof(ra), "%d", retry);
         core_error(req, GW_ERR_RATE_LIMITED, NULL, &r, 1, "rate limit of "
-                   "API key %s exceeded; retry after %d s", key->name,
+                   "%s %s exceeded; retry after %d s", what, key->name,
                    retry);
         return HLF_EAGAIN;
     }
     h = gw_req_header(req, "X-Reso-Identity");
     if (h != NULL && gw_req_check_identity(req, h) != HLF_OK) {
         core_error(req, GW_ERR_FORBIDDEN, "X-Reso-Identity", NULL, 0,
-                   "API key %s may act only as %s, not as \"%s\"",
+                   "%s %s may act only as %s, not as \"%s\"", what,
                    key->name, key->identity->name, h);
         return HLF_EPERM;
     }
@@ -1939,9 +2011,118 @@ register_metrics(void)
     gw_gauge_set(m_streams, NULL, 0);
 }
 
+/* The whole PEM file at path into *out (new, NUL-terminated). */
+static int
+read_pem(const char *key, const char *path, char **out, size_t *len,
+         hlf_error_t *err)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    int rc = HLF_OK;
+
+    *out = NULL;
+    if (fp == NULL)
+        return hlf_error_set(err, HLF_ECONFIG, "%s %s: %s", key, path,
+                             strerror(errno));
+    for (;;) {
+        size_t r;
+
+        if (n + 4096 + 1 > cap) {
+            char *nb;
+
+            if (cap >= (size_t)1 << 20) {
+                rc = hlf_error_set(err, HLF_ECONFIG, "%s %s: larger than "
+                                   "1 MiB", key, path);
+                break;
+            }
+            nb = hlf_realloc(buf, cap ? cap * 2 : 8192);
+            if (nb == NULL) {
+                rc = hlf_error_set(err, HLF_ENOMEM, "out of memory");
+                break;
+            }
+            buf = nb;
+            cap = cap ? cap * 2 : 8192;
+        }
+        r = fread(buf + n, 1, cap - n - 1, fp);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (rc == HLF_OK && ferror(fp))
+        rc = hlf_error_set(err, HLF_ECONFIG, "%s %s: read error", key, path);
+    fclose(fp);
+    if (rc == HLF_OK && (n == 0 || strstr(buf, "-----BEGIN ") == NULL))
+        rc = hlf_error_set(err, HLF_ECONFIG, "%s %s: no PEM data", key,
+                           path);
+    if (rc != HLF_OK) {
+        if (buf != NULL)
+            hlf_wipe(buf, cap);
+        hlf_free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len != NULL)
+        *len = n;
+    return HLF_OK;
+}
+
+static void
+tls_free(void)
+{
+    if (tls_key_pem != NULL)
+        hlf_wipe(tls_key_pem, tls_key_len);
+    hlf_free(tls_key_pem);
+    hlf_free(tls_cert_pem);
+    hlf_free(tls_ca_pem);
+    tls_key_pem = tls_cert_pem = tls_ca_pem = NULL;
+    tls_key_len = 0;
+}
+
+/* Load the HTTPS material of cfg into tls_opts (MHD_OPTION_END-ended). */
+static int
+tls_load(const gw_config_t *cfg, struct MHD_OptionItem *opts,
+         hlf_error_t *err)
+{
+    size_t n = 0;
+    int rc;
+
+    if (cfg->tls_cert == NULL) {
+        opts[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+        return HLF_OK;
+    }
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+        return hlf_error_set(err, HLF_ECONFIG, "tls_cert: this "
+                             "libmicrohttpd was built without TLS");
+    rc = read_pem("tls_cert", cfg->tls_cert, &tls_cert_pem, NULL, err);
+    if (rc == HLF_OK && cfg->tls_key != NULL)
+        rc = read_pem("tls_key", cfg->tls_key, &tls_key_pem, &tls_key_len,
+                      err);
+    if (rc == HLF_OK && cfg->tls_client_ca != NULL)
+        rc = read_pem("tls_client_ca", cfg->tls_client_ca, &tls_ca_pem,
+                      NULL, err);
+    if (rc != HLF_OK) {
+        tls_free();
+        return rc;
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                        tls_cert_pem};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                        tls_key_pem};
+    /* A trust store makes GnuTLS request (not require) a client
+     * certificate; authenticate() judges it. */
+    if (tls_ca_pem != NULL)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+                                            tls_ca_pem};
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return HLF_OK;
+}
+
 int
 gw_http_start(const gw_config_t *cfg, hlf_error_t *err)
 {
+    struct MHD_OptionItem tls_opts[4];
     struct addrinfo hints, *ai = NULL;
     char port[16];
     unsigned flags;
@@ -1971,6 +2152,13 @@ gw_http_start(const gw_config_t *cfg, hlf_error_t *err)
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    rc = tls_load(cfg, tls_opts, err);
+    if (rc != HLF_OK) {
+        freeaddrinfo(ai);
+        return rc;
+    }
+    if (cfg->tls_cert != NULL)
+        flags |= MHD_USE_TLS;
     reaper_stop = 0;
     if (pthread_create(&reaper_thread, NULL, reaper, NULL) != 0) {
         freeaddrinfo(ai);
@@ -1987,14 +2175,18 @@ gw_http_start(const gw_config_t *cfg, hlf_error_t *err)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->http_conn_memory,
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)((cfg->idle_timeout_ms + 999) / 1000),
+        MHD_OPTION_ARRAY, tls_opts,
         cfg->http_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
         (unsigned)cfg->http_threads, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (daemon_ == NULL) {
         gw_http_stop();
         return hlf_error_set(err, HLF_EIO, "cannot listen on %s:%d (in use "
-                             "or not a local address)", cfg->listen_host,
-                             cfg->listen_port);
+                             "or not a local address%s)", cfg->listen_host,
+                             cfg->listen_port,
+                             cfg->tls_cert != NULL
+                                 ? ", or GnuTLS refused tls_cert/tls_key"
+                                 : "");
     }
     info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
     bound_port = info ? info->port : cfg->listen_port;
@@ -2148,6 +2340,7 @@ gw_http_stop(void)
     nroutes = 0;
     bound_port = 0;
     hcfg = NULL;
+    tls_free();
 }
 
 /* ------------------------------------------------------------------ */
