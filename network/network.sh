@@ -4,7 +4,8 @@
 # Native (no Docker) Fabric 2.5 network for reso-ledger: one Raft orderer and
 # one peer plus one chaincode-as-a-service server for each of the Brokerage,
 # Association and MLS orgs, channel reso-events, chaincode reso, and the REST
-# gateway reso-gateway in front of it (unless --no-gateway).
+# gateway reso-gateway in front of it (unless --no-gateway), with
+# pouchdb-server as the local CouchDB of its off-chain index.
 # Normally run through `resoctl network ...`; see docs/network.md.
 #
 #   network.sh up     [--run-dir DIR] [--base-port N|auto] [--timeout SECONDS]
@@ -28,6 +29,8 @@ REPO=$(cd "$NETDIR/.." && pwd -P)
 . "$NETDIR/lib/steps.sh"
 # shellcheck source=lib/gateway.sh
 . "$NETDIR/lib/gateway.sh"
+# shellcheck source=lib/couchdb.sh
+. "$NETDIR/lib/couchdb.sh"
 
 STOP_GRACE=${RESO_NETWORK_STOP_GRACE:-10}
 
@@ -206,6 +209,7 @@ cmd_up() {
     mkdir -p "$LOGS" "$PIDS"
     take_lock
     find_gateway
+    find_couchdb
     if have_state; then
         if [ -n "$OPT_BASE_PORT" ] && [ "$OPT_BASE_PORT" != auto ] &&
             [ "$OPT_BASE_PORT" != "$RESO_NET_BASE_PORT" ]; then
@@ -216,6 +220,7 @@ cmd_up() {
             procs_stop "$GATEWAY_PROC"
         fi
         state_set RESO_NET_GATEWAY "$WANT_GATEWAY"
+        state_set RESO_NET_COUCHDB "$WANT_COUCHDB"
         for p in $(all_procs); do
             proc_alive "$p" >/dev/null || all_up=0
         done
@@ -239,6 +244,7 @@ cmd_up() {
         state_set RESO_NET_RUN_DIR "$RUN"
         state_set RESO_NET_BASE_PORT "$base"
         state_set RESO_NET_GATEWAY "$WANT_GATEWAY"
+        state_set RESO_NET_COUCHDB "$WANT_COUCHDB"
         set_ports "$base"
     fi
     find_prereqs
@@ -258,6 +264,7 @@ cmd_up() {
         state_set "RESO_NET_PORT_CCSERVER_${ORG_KEY[$o]}" "${P_CCSERVER[$o]}"
     done
     state_set RESO_NET_PORT_GATEWAY "$P_GATEWAY"
+    state_set RESO_NET_PORT_COUCHDB "$P_COUCH"
     # Ports of processes about to start must be free, or the failure would
     # surface later as a confusing bind error in some log.
     for p in $(all_procs); do
@@ -279,6 +286,7 @@ cmd_up() {
     join_peers
     deploy_chaincode
     step_readiness
+    start_couchdb
     start_gateway
     state_set RESO_NET_READY 1
     say "network is up (${SECONDS}s)"
@@ -303,13 +311,14 @@ cmd_down() {
     # they do not log lost chaincode streams, then the chaincode servers,
     # then the orderer.
     procs_stop "$GATEWAY_PROC"
+    procs_stop "$COUCH_PROC"
     for o in "${ORG_NAMES[@]}"; do procs+=("$(peer_proc "$o")"); done
     procs_stop "${procs[@]}"
     procs=()
     for o in "${ORG_NAMES[@]}"; do procs+=("$(cc_proc "$o")"); done
     procs_stop "${procs[@]}"
     procs_stop "$ORDERER_PROC"
-    for p in $(all_procs) "$GATEWAY_PROC"; do
+    for p in $(all_procs) "$COUCH_PROC" "$GATEWAY_PROC"; do
         if proc_alive "$p" >/dev/null; then
             die "$EXIT_FAIL" "$p is still running after SIGKILL; not purging"
         fi
@@ -357,7 +366,7 @@ json_identity() {
 # The env JSON of docs/network.md; with $1 = 1 it includes the gateway
 # section (its URL and demo API keys) when the network runs the gateway.
 env_json() {
-    local with_gateway=$1 o sep="" gw=""
+    local with_gateway=$1 o sep="" gw="" couch=""
     printf '{\n  "channel": %s,\n  "chaincode": %s,\n' \
         "$(json_str "$NET_CHANNEL")" "$(json_str "$NET_CHAINCODE")"
     printf '  "run_dir": %s,\n  "crypto_dir": %s,\n' "$(json_str "$RUN")" \
@@ -379,12 +388,12 @@ env_json() {
             "$(json_str "$PIDS/$(cc_proc "$o").pid")"
         sep=","
     done
+    printf '\n  }'
+    couch=$(env_json_couchdb)
+    [ -n "$couch" ] && printf ',\n%s' "$couch"
     [ "$with_gateway" = 1 ] && gw=$(env_json_gateway)
-    if [ -n "$gw" ]; then
-        printf '\n  },\n%s\n}\n' "$gw"
-    else
-        printf '\n  }\n}\n'
-    fi
+    [ -n "$gw" ] && printf ',\n%s' "$gw"
+    printf '\n}\n'
 }
 
 cmd_env() {
@@ -404,6 +413,7 @@ cmd_env() {
                 "${o^^}" "$(user_msp "$o" User1)" "${o^^}" \
                 "$(state_get "RESO_NET_PKG_${ORG_KEY[$o]}")"
         done
+        env_sh_couchdb
         env_sh_gateway
         return 0
     fi

@@ -21,6 +21,7 @@ ORDERER_DOMAIN=orderer.reso.example
 ORDERER_HOST=orderer0.$ORDERER_DOMAIN
 ORDERER_PROC=orderer0
 GATEWAY_PROC=gateway
+COUCH_PROC=couchdb
 
 # Member orgs in port-plan order. The key is the lower-case short name used in
 # process names, chaincode labels and directory names.
@@ -52,12 +53,17 @@ cc_proc() { printf 'ccserver.%s' "${ORG_KEY[$1]}"; }
 # `up` in the state file; `up --no-gateway` turns it off).
 gateway_enabled() { [ "${RESO_NET_GATEWAY:-0}" = 1 ]; }
 
+# Whether this network runs pouchdb-server, the local CouchDB of the
+# off-chain index (recorded by `up`; off when it is not installed).
+couchdb_enabled() { [ "${RESO_NET_COUCHDB:-0}" = 1 ]; }
+
 # All processes in start order; `down` walks the list backwards.
 all_procs() {
     local o
     printf '%s\n' "$ORDERER_PROC"
     for o in "${ORG_NAMES[@]}"; do cc_proc "$o"; echo; done
     for o in "${ORG_NAMES[@]}"; do peer_proc "$o"; echo; done
+    if couchdb_enabled; then printf '%s\n' "$COUCH_PROC"; fi
     if gateway_enabled; then printf '%s\n' "$GATEWAY_PROC"; fi
     return 0
 }
@@ -69,7 +75,7 @@ all_procs() {
 #   +2 orderer operations
 #   +10*(i+1)+0 peer gRPC  +1 peer chaincode listener  +2 peer operations
 #   +3 the org's chaincode server          (i = 0 Brokerage, 1 Association, 2 MLS)
-#   +40 reso-gateway HTTP
+#   +40 reso-gateway HTTP  +41 pouchdb-server (CouchDB API) HTTP
 # ---------------------------------------------------------------------------
 set_ports() {
     local base=$1 o i
@@ -84,6 +90,7 @@ set_ports() {
         P_CCSERVER[$o]=$((base + 10 * (i + 1) + 3))
     done
     P_GATEWAY=$((base + 40))
+    P_COUCH=$((base + 41))
 }
 declare -A P_PEER P_PEER_CC P_PEER_OPS P_CCSERVER
 
@@ -96,6 +103,10 @@ proc_ports() {
     fi
     if [ "$p" = "$GATEWAY_PROC" ]; then
         echo "$P_GATEWAY"
+        return
+    fi
+    if [ "$p" = "$COUCH_PROC" ]; then
+        echo "$P_COUCH"
         return
     fi
     for o in "${ORG_NAMES[@]}"; do
@@ -228,6 +239,7 @@ set_paths() {
     GW_CONF=$GW_DIR/reso-gateway.conf
     GW_KEYS=$GW_DIR/demo-keys.json
     NET_ENV_JSON=$RUN/network-env.json
+    COUCH_DIR=$RUN/couchdb
 }
 
 org_dir() { printf '%s/peerOrganizations/%s' "$CRYPTO" "$(org_domain "$1")"; }

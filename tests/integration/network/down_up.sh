@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# `down` stops every process of the network, the gateway included, by PID
+# `down` stops every process of the network, the gateway and CouchDB
+# included, by PID
 # (no PID left alive) and keeps the state; `up` afterwards restarts the same
 # network from that state (same ports, same package IDs, ledgers kept, same
 # gateway config and demo keys, which still work); a second `up` while
@@ -15,7 +16,7 @@ trap 'rm -f "$envfile"' EXIT
 "$RESOCTL" network env --json --run-dir "$run" >"$envfile"
 pkg_before=$("$ENVJSON" get "$envfile" orgs.Brokerage.chaincode_server.package_id)
 pids=$(marked_pids "$run" | sort | tr '\n' ' ')
-assert_eq "$(wc -w <<<"$pids")" 8 "live processes before down"
+assert_eq "$(wc -w <<<"$pids")" 9 "live processes before down"
 keys_before=$(sha256sum <"$run/gateway/demo-keys.json")
 conf_before=$(sha256sum <"$run/gateway/reso-gateway.conf")
 key_before=$("$ENVJSON" get "$envfile" gateway.api_keys.MLS)
@@ -39,7 +40,7 @@ done
 
 status_of "$run"
 assert_eq "$STATUS_RC" 3 "status exit code after down"
-assert_eq "$(grep -c ' down$' <<<"$STATUS_OUT")" 8 "processes down after down"
+assert_eq "$(grep -c ' down$' <<<"$STATUS_OUT")" 9 "processes down after down"
 assert_eq "$(sha256sum <"$run/gateway/demo-keys.json")" "$keys_before" "demo keys after down"
 
 run_cmd "$RESOCTL" network down --run-dir "$run"

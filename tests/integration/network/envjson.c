@@ -4,7 +4,8 @@
  * `resoctl network env --json` and either checks it against the schema of
  * docs/network.md (every field present, nothing extra, values of the right
  * shape, every file path existing, every port inside the network's block of
- * 50) or prints one string field for a shell script.
+ * 50) or prints one string field for a shell script. The couchdb section
+ * (pouchdb-server, installed by scripts/setup.sh) is always required.
  *
  *   envjson check FILE [BASE_PORT [gateway|no-gateway]]
  *                                    exit 0 if valid, 1 with reasons; the
@@ -318,17 +319,32 @@ check_gateway(checker_t *c, json_t *gw)
     }
 }
 
+/* The couchdb section: the local CouchDB's URL (a port of the block), its
+ * database and PID file. */
+static void
+check_couchdb(checker_t *c, json_t *cd)
+{
+    static const char *const keys[] = {"url", "db", "pid_file", NULL};
+
+    if (exact_keys(c, "couchdb", cd, keys) != 0 && !json_is_object(cd)) {
+        return;
+    }
+    expect_addr_with(c, "couchdb", cd, "url", "http://127.0.0.1:");
+    expect_str(c, "couchdb", cd, "db", "reso-events");
+    expect_file(c, "couchdb", cd, "pid_file", 0);
+}
+
 /* want_gateway: 1 required, 0 forbidden, -1 either. */
 static int
 cmd_check(json_t *root, long base, int want_gateway)
 {
     static const char *const top_keys[] = {"channel", "chaincode", "run_dir",
                                            "crypto_dir", "orderer", "orgs",
-                                           NULL};
+                                           "couchdb", NULL};
     static const char *const top_keys_gw[] = {"channel", "chaincode",
                                               "run_dir", "crypto_dir",
-                                              "orderer", "orgs", "gateway",
-                                              NULL};
+                                              "orderer", "orgs", "couchdb",
+                                              "gateway", NULL};
     static const char *const orderer_keys[] = {"address", "tls_ca",
                                                "host_override",
                                                "admin_address", NULL};
@@ -369,12 +385,13 @@ cmd_check(json_t *root, long base, int want_gateway)
     check_org(&c, json_object_get(root, "orgs"), "Association",
               "AssociationMSP", "association");
     check_org(&c, json_object_get(root, "orgs"), "MLS", "MLSMSP", "mls");
+    check_couchdb(&c, json_object_get(root, "couchdb"));
     if (want_gateway && gw != NULL) {
         check_gateway(&c, gw);
     }
-    /* Orderer gRPC and admin, per org: peer, operations, chaincode, and
-     * the gateway's URL. */
-    want_ports = want_gateway ? 12 : 11;
+    /* Orderer gRPC and admin, per org: peer, operations, chaincode, the
+     * CouchDB URL and the gateway's URL. */
+    want_ports = want_gateway ? 13 : 12;
     if (c.nports != want_ports) {
         snprintf(want, sizeof(want), "expected %zu distinct addresses, got "
                  "%zu", want_ports, c.nports);

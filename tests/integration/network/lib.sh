@@ -13,7 +13,7 @@ set -euo pipefail
 
 T_NAME=$(basename "$0" .sh)
 NET_PROCS=(orderer0 ccserver.brokerage ccserver.association ccserver.mls
-    peer0.brokerage peer0.association peer0.mls gateway)
+    peer0.brokerage peer0.association peer0.mls couchdb gateway)
 NET_ORGS=(Brokerage Association MLS)
 # A RESO event the chaincode accepts; callers put in a subject.
 NET_TEST_EVENT='{"EventSubject":"@SUBJECT@","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"ae1643","Application":"network-test"}'
@@ -132,16 +132,16 @@ cc_answered() {
 }
 
 # Fails unless the status of run dir $1 shows every process up, with the PID
-# of its PID file and the port of the plan relative to base port $2: all 8,
-# or the 7 of the Fabric network when $3 is "no-gateway".
+# of its PID file and the port of the plan relative to base port $2: all 9,
+# or the 8 without the gateway when $3 is "no-gateway".
 assert_all_up() {
-    local run=$1 base=$2 name pid port state n=0 line want=8
+    local run=$1 base=$2 name pid port state n=0 line want=9
     declare -A want_port=([orderer0]=0 [ccserver.brokerage]=13
         [ccserver.association]=23 [ccserver.mls]=33 [peer0.brokerage]=10
-        [peer0.association]=20 [peer0.mls]=30 [gateway]=40)
+        [peer0.association]=20 [peer0.mls]=30 [couchdb]=41 [gateway]=40)
     if [ "${3:-}" = no-gateway ]; then
         unset 'want_port[gateway]'
-        want=7
+        want=8
     fi
     status_of "$run"
     assert_eq "$STATUS_RC" 0 "status exit code ($STATUS_OUT)"

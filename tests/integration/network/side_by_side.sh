@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # A second network (base port auto, own run dir, --no-gateway) runs next to
-# the fixture network: both report all their processes up (7 without the
+# the fixture network: both report all their processes up (8 without the
 # gateway, whose env JSON has no gateway section), their ports do not
 # overlap; a later `up` without --no-gateway adds just the gateway, and
 # `up --no-gateway` stops it again; taking the second network down (with

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# `resoctl network status` on the fixture network lists all 8 processes up
-# (the Fabric network and its gateway), each with the PID of its PID file
+# `resoctl network status` on the fixture network lists all 9 processes up
+# (the Fabric network, its CouchDB and its gateway), each with the PID of its PID file
 # and the port of the plan, in start order, and exits 0.
 . "$(dirname "$0")/lib.sh"
 need_fixture
