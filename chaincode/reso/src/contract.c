@@ -41,6 +41,55 @@ do_history(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
     return evl_tx_get_subject_history(stub, arg, len);
 }
 
+static hlf_response_t
+do_register_recorder(hlf_stub_t *stub, const evl_profile_t *p,
+                     const uint8_t *arg, size_t len)
+{
+    return evl_tx_register_recorder(stub, arg, len);
+}
+
+static hlf_response_t
+do_get_recorder(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
+                size_t len)
+{
+    return evl_tx_get_recorder(stub, arg, len);
+}
+
+static hlf_response_t
+do_revoke_recorder(hlf_stub_t *stub, const evl_profile_t *p,
+                   const uint8_t *arg, size_t len)
+{
+    return evl_tx_revoke_recorder(stub, arg, len);
+}
+
+static hlf_response_t
+do_create_did(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
+              size_t len)
+{
+    return evl_tx_create_did(stub, arg, len);
+}
+
+static hlf_response_t
+do_update_did(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
+              size_t len)
+{
+    return evl_tx_update_did(stub, arg, len);
+}
+
+static hlf_response_t
+do_deactivate_did(hlf_stub_t *stub, const evl_profile_t *p,
+                  const uint8_t *arg, size_t len)
+{
+    return evl_tx_deactivate_did(stub, arg, len);
+}
+
+static hlf_response_t
+do_resolve_did(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
+               size_t len)
+{
+    return evl_tx_resolve_did(stub, arg, len);
+}
+
 /*
  * A function takes exactly one argument after its name (arg describes
  * it), or none when arg is NULL (the handler then gets NULL, 0); one
@@ -60,6 +109,13 @@ static const struct {
      evl_tx_propose_catalog_change},
     {"ApproveCatalogChange", "a proposal Id", evl_tx_approve_catalog_change},
     {"GetProposal", "a proposal Id", evl_tx_get_proposal},
+    {"RegisterRecorder", "the registration JSON", do_register_recorder},
+    {"GetRecorder", "a Recorder id", do_get_recorder},
+    {"RevokeRecorder", "a Recorder id", do_revoke_recorder},
+    {"CreateDID", "the DID document JSON", do_create_did},
+    {"UpdateDID", "the DID document JSON", do_update_did},
+    {"DeactivateDID", "a DID", do_deactivate_did},
+    {"ResolveDID", "a DID", do_resolve_did},
 };
 
 #define N_FUNCTIONS (sizeof(functions) / sizeof(functions[0]))

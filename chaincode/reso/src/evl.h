@@ -61,6 +61,11 @@
     XX(PROPOSAL_NOT_FOUND, 404)                                              \
     XX(ALREADY_APPROVED, 400)                                                \
     XX(PROPOSAL_CLOSED, 400)                                                 \
+    XX(NOT_OWNER, 403)                                                       \
+    XX(RECORDER_NOT_FOUND, 404)                                              \
+    XX(DID_NOT_FOUND, 404)                                                   \
+    XX(DID_EXISTS, 409)                                                      \
+    XX(DID_DEACTIVATED, 410)                                                 \
     XX(INTERNAL, 500)
 
 typedef enum {
@@ -313,6 +318,90 @@ void evl_ident_explain(unsigned mask, const char *s, size_t len, char *buf,
  * into buf (size n, always NUL-terminated).
  */
 void evl_ident_describe(unsigned mask, char *buf, size_t n);
+
+/* Room for a canonical identifier: never longer than its input. */
+#define EVL_IDENT_KEY_SIZE (EVL_MAX_VALUE_LEN + 1)
+
+/*
+ * The lookup form of identifier s[0..len) (reso-model.md §5.1): two
+ * identifiers that denote the same thing get the same form, so registry
+ * look-ups and uniqueness use it. A URN (RFC 8141 equivalence): "urn" and
+ * the NID lower-cased, the hex digits of each %XX upper-cased, the r-, q-
+ * and f-components ("?+", "?=", "#" and what follows) dropped, every other
+ * byte kept. A legacy id, DID or DID URL is kept byte for byte (DIDs are
+ * case-sensitive). Writes the form into out (size n, NUL-terminated).
+ * Returns HLF_OK, or HLF_EINVAL when s is empty, longer than
+ * EVL_MAX_VALUE_LEN or matches none of LEGACY, URN, DID, DIDURL, or out
+ * is too small.
+ */
+int evl_ident_canonical(const char *s, size_t len, char *out, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Unique Property Identifier helpers (upi.c, reso-model.md §5.3)      */
+/* ------------------------------------------------------------------ */
+
+/* Longest UPI text handled (dash form, URN or hashed URN). */
+#define EVL_UPI_MAX 255
+#define EVL_UPI_SIZE (EVL_UPI_MAX + 1)
+
+/*
+ * A UPI split into parts. Every member is NUL-terminated text inside the
+ * struct. Dash form: country, subdivision (SubCountry), subcounty,
+ * parcel, property_code, sub ("N" when none). URN v2 form: version,
+ * country, subdivision, parcel and sub ("" when the URN has no ":sub:");
+ * subcounty and property_code are "". hashed is 1 for
+ * urn:reso:upi:<v>:sha3-256:<hex>, where only version and hash are set.
+ */
+typedef struct evl_upi_s {
+    int urn;    /* 1: URN v2 form, 0: dash form */
+    int hashed; /* 1: hashed URN form */
+    char version[16];
+    char country[3];
+    char subdivision[EVL_UPI_SIZE];
+    char subcounty[EVL_UPI_SIZE];
+    char parcel[EVL_UPI_SIZE];
+    char property_code[EVL_UPI_SIZE];
+    char sub[EVL_UPI_SIZE];
+    char hash[65];
+} evl_upi_t;
+
+/*
+ * Parse s (NUL-terminated) as a dash-form UPI
+ * (Country-SubCountry-SubCounty-ParcelId-PropertyCode-SubProperty, the
+ * ParcelId taking every part between the third and the last two), a URN
+ * v2 UPI (urn:reso:upi:<Version>:<Country>:<Subdivision>:<Parcel>
+ * [:sub:<Sub>], split at the first ":sub:") or a hashed URN. Returns
+ * HLF_OK, or HLF_EINVAL with one sentence naming the bad part in why
+ * (size why_n; may be NULL).
+ */
+int evl_upi_parse(const char *s, evl_upi_t *out, char *why, size_t why_n);
+
+/*
+ * The URN v2 text of version, country, subdivision, parcel and sub
+ * (NULL or "" for none) into out (size n). HLF_EINVAL when a part is
+ * invalid (why says which) or the result does not fit.
+ */
+int evl_upi_build_urn(const char *version, const char *country,
+                      const char *subdivision, const char *parcel,
+                      const char *sub, char *out, size_t n, char *why,
+                      size_t why_n);
+
+/*
+ * The hashed form urn:reso:upi:<version>:sha3-256:<hex> of a URN v2 UPI
+ * (NUL-terminated, must parse as an unhashed URN): hex is SHA3-256 of the
+ * URN's exact UTF-8 bytes, lower case. HLF_EINVAL as evl_upi_parse.
+ */
+int evl_upi_hash_urn(const char *urn, char *out, size_t n, char *why,
+                     size_t why_n);
+
+/*
+ * The URN v2 form of a dash-form UPI, version "2.0": Country, SubCountry
+ * as the subdivision, ParcelId as the parcel and SubProperty as ":sub:"
+ * unless it is "N". Lossy: SubCounty and PropertyCode have no place in
+ * the URN form. HLF_EINVAL as evl_upi_parse.
+ */
+int evl_upi_dash_to_urn(const char *dash, char *out, size_t n, char *why,
+                        size_t why_n);
 
 /* ------------------------------------------------------------------ */
 /* Validation of RecordEvent input (validate.c)                        */

@@ -79,6 +79,93 @@ hlf_response_t evl_tx_get_profiles(hlf_stub_t *stub,
                                    const evl_profile_t *dflt,
                                    const uint8_t *arg, size_t len);
 
+/* ------------------------------------------------------------------ */
+/* Recorder registry (tx_recorder.c)                                  */
+/* ------------------------------------------------------------------ */
+
+/* RegisterRecorder(json): an org admin binds a Recorder id to its org. */
+hlf_response_t evl_tx_register_recorder(hlf_stub_t *stub, const uint8_t *arg,
+                                        size_t len);
+
+/* GetRecorder(id): the registration, or RECORDER_NOT_FOUND. */
+hlf_response_t evl_tx_get_recorder(hlf_stub_t *stub, const uint8_t *arg,
+                                   size_t len);
+
+/* RevokeRecorder(id): the owning org's admin marks the id Revoked. */
+hlf_response_t evl_tx_revoke_recorder(hlf_stub_t *stub, const uint8_t *arg,
+                                      size_t len);
+
+/*
+ * The RecordEvent binding check of recorder[0..len) (already a valid
+ * Recorder): HLF_OK when the id is unregistered or the creator is bound
+ * to it; HLF_EINVAL with RECORDER_NOT_AUTHORIZED in rej when it is
+ * revoked, registered to another MSP or restricted to other
+ * certificates; when the registry cannot be read, the stub's error code
+ * with an INTERNAL rejection whose message says which step failed (for
+ * evl_respond_internal).
+ */
+int evl_recorder_check(hlf_stub_t *stub, const char *recorder, size_t len,
+                       evl_reject_t *rej);
+
+/* ------------------------------------------------------------------ */
+/* DID registry for did:reso:* (tx_did.c)                             */
+/* ------------------------------------------------------------------ */
+
+/* CreateDID(document JSON): an org admin creates a DID its org controls. */
+hlf_response_t evl_tx_create_did(hlf_stub_t *stub, const uint8_t *arg,
+                                 size_t len);
+
+/* UpdateDID(document JSON): the controlling org's admin replaces it. */
+hlf_response_t evl_tx_update_did(hlf_stub_t *stub, const uint8_t *arg,
+                                 size_t len);
+
+/* DeactivateDID(did): the controlling org's admin deactivates it. */
+hlf_response_t evl_tx_deactivate_did(hlf_stub_t *stub, const uint8_t *arg,
+                                     size_t len);
+
+/* ResolveDID(did): the DID resolution result, or DID_NOT_FOUND. */
+hlf_response_t evl_tx_resolve_did(hlf_stub_t *stub, const uint8_t *arg,
+                                  size_t len);
+
+/*
+ * Read the JSON object stored under composite key type~attr: *key is
+ * the key (arena), *rec new or NULL when the key is absent. HLF_OK, or
+ * the stub's error / HLF_EPROTO (not an object) with *what saying which
+ * step failed.
+ */
+int evl_load_json(hlf_stub_t *stub, const char *type, const char *attr,
+                  const char **key, json_t **rec, const char **what);
+
+/*
+ * HLF_OK when the creator is an org admin (X.509, OU=admin); otherwise
+ * HLF_EINVAL with NOT_ADMIN naming what (borrowed) needed it.
+ */
+int evl_require_admin(hlf_stub_t *stub, const char *what, evl_reject_t *rej);
+
+/*
+ * Parse arg[0..len) as one JSON object of at most max bytes (duplicate
+ * keys refused). HLF_OK with *out new; else HLF_EINVAL and INVALID_JSON.
+ */
+int evl_parse_object(const uint8_t *arg, size_t len, size_t max,
+                     json_t **out, evl_reject_t *rej);
+
+/*
+ * HLF_OK when every key of obj is in the NULL-terminated allowed list;
+ * else HLF_EINVAL with UNKNOWN_FIELD for the first other key.
+ */
+int evl_check_keys(const json_t *obj, const char *const *allowed,
+                   evl_reject_t *rej);
+
+/*
+ * Check s[0..len) as the identifier field (1..255 bytes of UTF-8 without
+ * NUL, else INVALID_VALUE; one of the syntaxes in mask, else
+ * INVALID_IDENTIFIER) and write its registry key (evl_ident_canonical)
+ * into out. HLF_OK or HLF_EINVAL with rej filled.
+ */
+int evl_ident_key(const char *field, const char *s, size_t len,
+                  unsigned mask, char out[EVL_IDENT_KEY_SIZE],
+                  evl_reject_t *rej);
+
 /*
  * Response helpers. The JSON (borrowed) is copied into the transaction
  * arena; on arena exhaustion they degrade to a static 500 response.

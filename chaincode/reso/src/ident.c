@@ -363,3 +363,72 @@ evl_ident_describe(unsigned mask, char *buf, size_t n)
         if (mask & syntaxes[i].id)
             used = evl_append(buf, n, used, "; or ", syntaxes[i].describe);
 }
+
+static unsigned char
+hex_upper(unsigned char c)
+{
+    return c >= 'a' && c <= 'f' ? (unsigned char)(c - 'a' + 'A') : c;
+}
+
+/*
+ * RFC 8141 lexical equivalence for a URN that already matched
+ * match_urn: "urn" and the NID fold to lower case (the NID ends at the
+ * second ':'), %XX hex digits fold to upper case, and the NSS ends where
+ * an r-/q-component ("?+", "?=") or the f-component ("#") starts.
+ */
+static int
+urn_canonical(const char *s, size_t len, char *out, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i, o = 0, nss = 0;
+    int colons = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = u[i];
+
+        if (colons == 2 && (c == '#' || (c == '?' && i + 1 < len &&
+                                         (u[i + 1] == '+' ||
+                                          u[i + 1] == '='))))
+            break;
+        /* A triplet needs 3 bytes, anything else 1; plus the NUL. */
+        if (o + (c == '%' ? 3 : 1) >= n)
+            return HLF_EINVAL;
+        if (colons < 2) {
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c - 'A' + 'a');
+            if (c == ':' && ++colons == 2)
+                nss = o + 1;
+            out[o++] = (char)c;
+        } else if (c == '%' && i + 2 < len && is_hex(u[i + 1]) &&
+                   is_hex(u[i + 2])) {
+            out[o++] = '%';
+            out[o++] = (char)hex_upper(u[i + 1]);
+            out[o++] = (char)hex_upper(u[i + 2]);
+            i += 2;
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    /* "urn:ab:#x" has no NSS left once the f-component is dropped. */
+    if (o == nss)
+        return HLF_EINVAL;
+    out[o] = '\0';
+    return HLF_OK;
+}
+
+int
+evl_ident_canonical(const char *s, size_t len, char *out, size_t n)
+{
+    if (s == NULL || out == NULL || n == 0 || len == 0 ||
+        len > EVL_MAX_VALUE_LEN)
+        return HLF_EINVAL;
+    if (evl_ident_match(EVL_ID_URN, s, len))
+        return urn_canonical(s, len, out, n);
+    if (!evl_ident_match_any(EVL_ID_LEGACY | EVL_ID_DID | EVL_ID_DIDURL, s,
+                             len) ||
+        len >= n)
+        return HLF_EINVAL;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return HLF_OK;
+}

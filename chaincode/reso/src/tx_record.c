@@ -79,13 +79,23 @@ evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
         goto out;
     }
     /*
-     * HOOK(recorder-registry): strict Recorder binding goes here, after
-     * the identifier checks (reso-model.md §5.2, §13): look the Recorder
-     * up in the recorder registry and answer RECORDER_NOT_AUTHORIZED
-     * unless the submitting identity (hlf_stub_get_creator_*) is allowed
-     * for it. The registry is a later issue; until it exists no binding
-     * is enforced and no such error is produced.
+     * Recorder binding, after the identifier checks (reso-model.md §5.2,
+     * §13): a registered Recorder is accepted only from the identities
+     * its registration allows (tx_recorder.c); an unregistered one is
+     * accepted (docs/event-model.md "Recorder registry").
      */
+    {
+        json_t *r = json_object_get(input, "Recorder");
+
+        rc = evl_recorder_check(stub, json_string_value(r),
+                                json_string_length(r), &rej);
+        if (rc != HLF_OK) {
+            resp = rej.code == EVL_INTERNAL
+                       ? evl_respond_internal(stub, rc, "%s", rej.message)
+                       : evl_respond_reject(stub, &rej);
+            goto out;
+        }
+    }
     rc = make_stamp(stub, &st, &what);
     if (rc != HLF_OK) {
         resp = evl_respond_internal(stub, rc, "%s", what);

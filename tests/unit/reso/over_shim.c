@@ -39,6 +39,8 @@
 static const char ev_key[] = "\0EV\0" UUID1 "\0";
 /* The catalog's active-profile entry, read first by RecordEvent. */
 static const char cat_key[] = "\0cat\0active\0";
+/* The recorder registry key of the event's Recorder "ae1643". */
+static const char rec_key[] = "\0REC\0ae1643\0";
 static const char subj_key[] = "\0subj\0" SUBJECT "\0"
                                "00000000001528031045000000123\0" UUID1 "\0";
 static const char subj_start[] = "\0subj\0" SUBJECT "\0";
@@ -265,7 +267,12 @@ TEST_IMPL(record_event_on_the_wire)
     setup(&fp);
     send_tx(&fp, TX1, "RecordEvent", EVENT_IN, 1);
     expect_catalog_read(&fp);
-    /* The duplicate guard reads the event key first. */
+    /* The recorder binding looks the Recorder up: not registered. */
+    m = fp_expect(&fp, T(GET_STATE));
+    assert_field(&m->payload, 1, rec_key, sizeof(rec_key) - 1);
+    fp_respond(&fp, m, NULL, 0);
+    protos__chaincode_message__free_unpacked(m, NULL);
+    /* The duplicate guard reads the event key next. */
     m = fp_expect(&fp, T(GET_STATE));
     assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
     fp_respond(&fp, m, NULL, 0);
@@ -291,6 +298,11 @@ TEST_IMPL(record_event_on_the_wire)
     send_tx(&fp, TX1, "RecordEvent", EVENT_IN, 1);
     expect_catalog_read(&fp);
     m = fp_expect(&fp, T(GET_STATE));
+    assert_field(&m->payload, 1, rec_key, sizeof(rec_key) - 1);
+    fp_respond(&fp, m, NULL, 0);
+    protos__chaincode_message__free_unpacked(m, NULL);
+    m = fp_expect(&fp, T(GET_STATE));
+    assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
     fp_respond(&fp, m, STORED, strlen(STORED));
     protos__chaincode_message__free_unpacked(m, NULL);
     r = expect_completed(&fp, TX1, name, evp);
@@ -348,6 +360,7 @@ TEST_IMPL(queries_on_the_wire)
 
 TEST_IMPL(errors_on_the_wire)
 {
+    Protos__ChaincodeMessage *m;
     fake_peer_t fp;
     char name[64], evp[1024];
     Protos__Response *r;
@@ -377,6 +390,10 @@ TEST_IMPL(errors_on_the_wire)
     /* A transaction without a proposal has no timestamp: 500. */
     send_tx(&fp, "e3", "RecordEvent", EVENT_IN, 0);
     expect_catalog_read(&fp);
+    m = fp_expect(&fp, T(GET_STATE));
+    assert_field(&m->payload, 1, rec_key, sizeof(rec_key) - 1);
+    fp_respond(&fp, m, NULL, 0);
+    protos__chaincode_message__free_unpacked(m, NULL);
     r = expect_completed(&fp, "e3", name, evp);
     ASSERT_EQ(r->status, 500);
     ASSERT(strstr(r->message, "\"code\":\"INTERNAL\"") != NULL);
