@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The identity routes of reso-gateway: the Registry of Recorders and the
+ * did:reso DID registry of the chaincode (docs/event-model.md "Recorder
+ * registry", "DID registry"):
+ *
+ *   POST   /v1/recorders                  RegisterRecorder (201)
+ *   GET    /v1/recorders/{id}             GetRecorder
+ *   DELETE /v1/recorders/{id}             RevokeRecorder
+ *   POST   /v1/dids                       CreateDID (201, resolution)
+ *   GET    /v1/dids/{did}                 the DID document alone, as
+ *                                         application/did+json
+ *   GET    /v1/dids/{did}/resolution      document + metadata (ResolveDID)
+ *   PUT    /v1/dids/{did}                 UpdateDID (body id = path DID)
+ *   DELETE /v1/dids/{did}                 DeactivateDID
+ *
+ * Changes need an org admin: the API key must be bound to an admin
+ * identity (e.g. "Brokerage-admin"); the chaincode answers NOT_ADMIN
+ * (403) otherwise, and every chaincode refusal passes through with its
+ * status, code and field (gw_reply_hlf_error). A change is submitted and
+ * answered once committed; when the commit is not seen in time the
+ * answer is 202 {"txid","status":"PENDING"} with Location:
+ * /v1/transactions/{txid}, as POST /v1/events does.
+ *
+ * THREAD SAFETY: handlers only check and defer; the Fabric calls run in
+ * pool jobs. g_cfg is set once at init on the main thread.
+ */
+#include "gw.h"
+#include "ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlf/mem.h"
+
+static const gw_config_t *g_cfg;
+
+/* What a job does with the chaincode's answer. */
+enum { ANSWER_AS_IS, ANSWER_DID_DOCUMENT };
+
+typedef struct id_job_s {
+    gw_req_t *req;
+    const gw_identity_t *id;
+    const char *fn;
+    char *arg;     /* new (hlf_malloc) */
+    int submit;
+    int ok_status; /* 200 or 201 */
+    int answer;
+} id_job_t;
+
+static void
+id_job_free(void *arg)
+{
+    id_job_t *j = arg;
+
+    if (j != NULL)
+        hlf_free(j->arg);
+    hlf_free(j);
+}
+
+/* The DID document out of a resolution result, as application/did+json. */
+static void
+reply_document(gw_req_t *req, const char *data, size_t len)
+{
+    json_t *res = json_loadb(data, len, 0, NULL);
+    json_t *doc = json_object_get(res, "didDocument");
+    char *text = json_is_object(doc) ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+    if (text == NULL)
+        gw_reply_error(req, GW_ERR_INTERNAL, NULL,
+                       "the chaincode answered ResolveDID without a "
+                       "didDocument");
+    else
+        gw_reply_raw(req, 200, "application/did+json", text, strlen(text),
+                     NULL, 0);
+    free(text); /* json_dumps memory */
+    json_decref(res);
+}
+
+static void
+id_job(void *arg)
+{
+    id_job_t *j = arg;
+    int64_t deadline = gw_now_ms() + gw_req_remaining_ms(j->req) -
+                       GW_LEDGER_REPLY_MARGIN_MS;
+    hlf_bytes_t res = {0};
+    gw_submit_t s;
+    hlf_error_t e;
+    char loc[96];
+    gw_header_t h = {"Location", loc};
+
+    hlf_error_clear(&e);
+    if (!j->submit) {
+        if (gw_ledger_evaluate(g_cfg, j->id, j->fn, j->arg, strlen(j->arg),
+                               deadline, &res, &e) != HLF_OK)
+            gw_reply_hlf_error(j->req, &e);
+        else if (j->answer == ANSWER_DID_DOCUMENT)
+            reply_document(j->req, (const char *)res.data, res.len);
+        else
+            gw_reply_raw(j->req, j->ok_status, "application/json", res.data,
+                         res.len, NULL, 0);
+        hlf_bytes_free(&res);
+        id_job_free(j);
+        return;
+    }
+    memset(&s, 0, sizeof(s));
+    s.cfg = g_cfg;
+    s.id = j->id;
+    s.fn = j->fn;
+    s.arg = j->arg;
+    s.arglen = strlen(j->arg);
+    s.deadline_ms = deadline;
+    s.wait_commit = 1;
+    s.validation_code = -1;
+    if (gw_ledger_submit(&s, &e) == HLF_OK) {
+        gw_reply_raw(j->req, j->ok_status, "application/json", s.result,
+                     s.result_len, NULL, 0);
+    } else if (s.stage == GW_STAGE_COMMIT &&
+               (e.code == HLF_ETIMEDOUT || e.code == HLF_EUNAVAIL ||
+                e.code == HLF_ECOMMITSTATUS)) {
+        /* In the orderer's hands: it may still commit. */
+        snprintf(loc, sizeof(loc), "/v1/transactions/%s", s.txid);
+        gw_reply_json(j->req, 202,
+                      json_pack("{s:s,s:s}", "txid", s.txid, "status",
+                                "PENDING"),
+                      &h, 1);
+    } else {
+        gw_reply_hlf_error(j->req, &e);
+    }
+    gw_submit_dispose(&s);
+    id_job_free(j);
+}
+
+/* Defer fn(arg) (arg borrowed, copied) for the caller's identity. */
+static int
+defer_call(gw_req_t *req, const char *fn, const char *arg, int submit,
+           int ok_status, int answer)
+{
+    const gw_principal_t *who = gw_req_principal(req);
+    id_job_t *j;
+
+    if (who == NULL || who->identity == NULL)
+        return gw_reply_error(req, GW_ERR_UNAUTHORIZED, NULL,
+                              "no identity bound to the caller");
+    j = hlf_calloc(1, sizeof(*j));
+    if (j == NULL || (j->arg = hlf_strdup(arg)) == NULL) {
+        id_job_free(j);
+        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
+    }
+    j->req = req;
+    j->id = who->identity;
+    j->fn = fn;
+    j->submit = submit;
+    j->ok_status = ok_status;
+    j->answer = answer;
+    return gw_req_defer(req, id_job, j, id_job_free);
+}
+
+/* The JSON body as compact text (new), or NULL after replying 500. */
+static char *
+body_text(gw_req_t *req, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+
+    if (text == NULL)
+        gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
+    return text;
+}
+
+static int
+post_recorder(gw_req_t *req)
+{
+    char *text = body_text(req, gw_req_json(req));
+    int rc;
+
+    if (text == NULL)
+        return HLF_OK;
+    rc = defer_call(req, "RegisterRecorder", text, 1, 201, ANSWER_AS_IS);
+    free(text); /* json_dumps memory */
+    return rc;
+}
+
+static int
+get_recorder(gw_req_t *req)
+{
+    return defer_call(req, "GetRecorder", gw_req_param(req, "id"), 0, 200,
+                      ANSWER_AS_IS);
+}
+
+static int
+delete_recorder(gw_req_t *req)
+{
+    return defer_call(req, "RevokeRecorder", gw_req_param(req, "id"), 1, 200,
+                      ANSWER_AS_IS);
+}
+
+static int
+post_did(gw_req_t *req)
+{
+    char *text = body_text(req, gw_req_json(req));
+    int rc;
+
+    if (text == NULL)
+        return HLF_OK;
+    rc = defer_call(req, "CreateDID", text, 1, 201, ANSWER_AS_IS);
+    free(text); /* json_dumps memory */
+    return rc;
+}
+
+static int
+get_did(gw_req_t *req)
+{
+    return defer_call(req, "ResolveDID", gw_req_param(req, "did"), 0, 200,
+                      ANSWER_DID_DOCUMENT);
+}
+
+static int
+get_did_resolution(gw_req_t *req)
+{
+    return defer_call(req, "ResolveDID", gw_req_param(req, "did"), 0, 200,
+                      ANSWER_AS_IS);
+}
+
+/*
+ * PUT names the DID in the path; the body may omit "id" (it is filled
+ * in) but may not name another DID.
+ */
+static int
+put_did(gw_req_t *req)
+{
+    const char *did = gw_req_param(req, "did");
+    json_t *body = gw_req_json(req), *id;
+    char *text;
+    int rc;
+
+    if (!json_is_object(body))
+        return gw_reply_error(req, GW_ERR_BAD_REQUEST, NULL,
+                              "the body must be a DID document object");
+    id = json_object_get(body, "id");
+    if (id == NULL) {
+        if (json_object_set_new(body, "id", json_string(did)) != 0)
+            return gw_reply_error(req, GW_ERR_INTERNAL, NULL,
+                                  "out of memory");
+    } else if (!json_is_string(id) || strcmp(json_string_value(id), did)) {
+        return gw_reply_error(req, GW_ERR_BAD_REQUEST, "id",
+                              "the body's id must be the DID of the path");
+    }
+    text = body_text(req, body);
+    if (text == NULL)
+        return HLF_OK;
+    rc = defer_call(req, "UpdateDID", text, 1, 200, ANSWER_AS_IS);
+    free(text); /* json_dumps memory */
+    return rc;
+}
+
+static int
+delete_did(gw_req_t *req)
+{
+    return defer_call(req, "DeactivateDID", gw_req_param(req, "did"), 1, 200,
+                      ANSWER_AS_IS);
+}
+
+static int
+identity_init(const gw_config_t *cfg, hlf_error_t *err)
+{
+    static const struct {
+        const char *method, *pattern;
+        gw_handler_fn fn;
+        unsigned flags;
+    } routes[] = {
+        {"POST", "/v1/recorders", post_recorder,
+         GW_ROUTE_AUTH | GW_ROUTE_JSON},
+        {"GET", "/v1/recorders/{id}", get_recorder, GW_ROUTE_AUTH},
+        {"DELETE", "/v1/recorders/{id}", delete_recorder, GW_ROUTE_AUTH},
+        {"POST", "/v1/dids", post_did, GW_ROUTE_AUTH | GW_ROUTE_JSON},
+        {"GET", "/v1/dids/{did}", get_did, GW_ROUTE_AUTH},
+        {"GET", "/v1/dids/{did}/resolution", get_did_resolution,
+         GW_ROUTE_AUTH},
+        {"PUT", "/v1/dids/{did}", put_did, GW_ROUTE_AUTH | GW_ROUTE_JSON},
+        {"DELETE", "/v1/dids/{did}", delete_did, GW_ROUTE_AUTH},
+    };
+    size_t i;
+    int rc;
+
+    g_cfg = cfg;
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        rc = gw_http_route(routes[i].method, routes[i].pattern,
+                           routes[i].fn, routes[i].flags);
+        if (rc != HLF_OK)
+            return hlf_error_set(err, rc, "route %s %s: %s",
+                                 routes[i].method, routes[i].pattern,
+                                 hlf_strerror(rc));
+    }
+    return HLF_OK;
+}
+
+const gw_module_t gw_module_identity = {
+    "identity", identity_init, NULL, NULL,
+};
