@@ -66,8 +66,13 @@ test: setup
 	$(MAKE) test-network
 	$(MAKE) test-gateway-asan
 
+# The network starts with the default lookup profile 1.3; make run then
+# activates the extended profile 1.5-ext through the real governance flow
+# (an admin proposes, the admins of two of the three member orgs approve),
+# so the association Education example it prints can be recorded.
 run: setup build
 	@$(BUILD)/cli/resoctl network up --run-dir $(RUN_DIR)
+	@$(BUILD)/cli/resoctl catalog activate 1.5-ext --run-dir $(RUN_DIR) >/dev/null
 
 stop:
 	@$(BUILD)/cli/resoctl network down --run-dir $(RUN_DIR)

@@ -1068,6 +1068,26 @@ import_env(load_t *ld)
         /* Explicit identity/peer lines win over the imported ones. */
         if (!have_id)
             add_identity(ld, where, orgname, msp_id, xstrdup(ld, msp_dir));
+        /*
+         * The org's admin as identity "<org>-admin", so an API key bound
+         * to it can make the admin-only chaincode calls (catalog
+         * governance, recorder and DID registries).
+         */
+        {
+            const char *admin_dir = jstr(json_object_get(org, "admin"),
+                                         "msp_dir");
+            char admin_name[80];
+            int have_admin = 0;
+
+            snprintf(admin_name, sizeof(admin_name), "%s-admin", orgname);
+            for (i = 0; i < cfg->nidentities; i++)
+                have_admin |= strcmp(cfg->identities[i].name, admin_name) ==
+                              0;
+            if (admin_dir != NULL && !have_admin &&
+                valid_ident_name(admin_name))
+                add_identity(ld, where, admin_name, msp_id,
+                             xstrdup(ld, admin_dir));
+        }
         if (!have_peer)
             add_peer(ld, where, msp_id, addr, xstrdup(ld, ca),
                      jstr(peer, "host_override"));

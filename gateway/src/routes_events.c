@@ -6,13 +6,11 @@
  *   GET  /v1/events/{TransactionId}        one stored event (GetEvent)
  *   GET  /v1/subjects/{EventSubject}/events  a subject's history, paged
  *   GET  /v1/transactions/{txid}           commit status of a transaction
- *   GET  /v1/catalog                       the active lookup profile
  *
  * Handlers run on MHD threads: they check the request, then defer the
  * Fabric work to the worker pool (gw_req_defer); the job replies. The
- * catalog needs no ledger call: the chaincode has no catalog function,
- * so it is served from the same lookup-profile table the chaincode
- * validates with (reso_evl, profile "1.3").
+ * lookup catalog is the catalog module's (routes_catalog.c): it lives on
+ * the ledger now.
  *
  * POST answers 201 {"event","txid","block"} once the commit is seen
  * within the request timeout, else 202 {"txid","status":"PENDING",
@@ -832,45 +830,6 @@ bad:
                           "transaction id is 64 hexadecimal digits");
 }
 
-/* The catalog body of the default profile (new reference). Built per
- * request: 57 short strings, and nothing to free at exit. */
-static json_t *
-catalog_json(void)
-{
-    const evl_profile_t *p = evl_profile_find(EVL_DEFAULT_PROFILE);
-    json_t *lists = json_object();
-    int lk;
-
-    if (p == NULL || lists == NULL) {
-        json_decref(lists);
-        return NULL;
-    }
-    for (lk = 0; lk < EVL_LK_COUNT; lk++) {
-        json_t *arr = json_array();
-        size_t i, n = evl_profile_count(p, (evl_lookup_t)lk);
-
-        for (i = 0; arr != NULL && i < n; i++)
-            json_array_append_new(arr, json_string(p->values[lk][i]));
-        if (arr == NULL ||
-            json_object_set_new(lists, evl_lookup_name((evl_lookup_t)lk),
-                                arr) != 0) {
-            json_decref(lists);
-            return NULL;
-        }
-    }
-    return json_pack("{s:s, s:o}", "version", p->id, "lookups", lists);
-}
-
-static int
-get_catalog(gw_req_t *req)
-{
-    json_t *body = catalog_json();
-
-    if (body == NULL)
-        return HLF_ENOMEM;
-    return gw_reply_json(req, 200, body, NULL, 0);
-}
-
 /* ------------------------------------------------------------------ */
 /* Module                                                             */
 /* ------------------------------------------------------------------ */
@@ -891,7 +850,6 @@ events_init(const gw_config_t *cfg, hlf_error_t *err)
         {"GET", "/v1/subjects/{EventSubject}/events", get_history,
          GW_ROUTE_AUTH},
         {"GET", "/v1/transactions/{txid}", get_tx, GW_ROUTE_AUTH},
-        {"GET", "/v1/catalog", get_catalog, GW_ROUTE_AUTH},
     };
     size_t i;
     int rc;

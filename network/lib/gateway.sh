@@ -25,11 +25,21 @@ gw_key() {
     printf '%s' "${line%%\"*}"
 }
 
-# Succeeds when demo-keys.json holds a key for every org.
-gw_keys_complete() {
+# The names demo keys exist for: every org (its client identity) and
+# "<org>-admin" (its admin identity, which the gateway imports for the
+# admin-only chaincode calls: catalog governance, recorders, DIDs).
+gw_key_names() {
     local o
     for o in "${ORG_NAMES[@]}"; do
-        gw_key "$o" >/dev/null || return 1
+        printf '%s\n%s-admin\n' "$o" "$o"
+    done
+}
+
+# Succeeds when demo-keys.json holds a key for every name.
+gw_keys_complete() {
+    local n
+    for n in $(gw_key_names); do
+        gw_key "$n" >/dev/null || return 1
     done
 }
 
@@ -51,7 +61,7 @@ gw_keys_ensure() {
         chmod 600 "$GW_KEYS"
         return 0
     fi
-    for o in "${ORG_NAMES[@]}"; do
+    for o in $(gw_key_names); do
         k=$(gw_random_key) || die "$EXIT_FAIL" "cannot read 32 random bytes from /dev/urandom"
         body+="$sep"$'\n'"  \"$o\": \"$k\""
         sep=","
@@ -62,7 +72,7 @@ gw_keys_ensure() {
         printf '%s\n' "$body" >"$GW_KEYS.tmp" && mv "$GW_KEYS.tmp" "$GW_KEYS"
     ) || die "$EXIT_FAIL" "cannot write $GW_KEYS"
     GW_KEYS_NEW=1
-    say "gateway: new demo API keys (one per org) in $GW_KEYS (mode 0600)"
+    say "gateway: new demo API keys (per org and per org admin) in $GW_KEYS (mode 0600)"
 }
 
 # Writes reso-gateway.conf from the template unless it exists and the keys
@@ -77,6 +87,8 @@ gw_config_ensure() {
     for o in "${ORG_NAMES[@]}"; do
         k=$(gw_key "$o") || die "$EXIT_FAIL" "no demo key for $o in $GW_KEYS"
         keys+="apikey demo-${ORG_KEY[$o]} $o $(printf '%s' "$k" | sha256sum | cut -d' ' -f1)"$'\n'
+        k=$(gw_key "$o-admin") || die "$EXIT_FAIL" "no demo key for $o-admin in $GW_KEYS"
+        keys+="apikey demo-${ORG_KEY[$o]}-admin $o-admin $(printf '%s' "$k" | sha256sum | cut -d' ' -f1)"$'\n'
     done
     render "$NETDIR/templates/reso-gateway.conf" "$GW_CONF" \
         RUN_DIR="$RUN" GATEWAY_PORT="$P_GATEWAY" STATE_DIR="$GW_DIR" \
@@ -122,7 +134,7 @@ env_json_gateway() {
     local o sep=""
     gateway_enabled && gw_keys_complete || return 0
     printf '  "gateway": {"url": %s, "api_keys": {' "$(json_str "$(gateway_url)")"
-    for o in "${ORG_NAMES[@]}"; do
+    for o in $(gw_key_names); do
         printf '%s%s: %s' "$sep" "$(json_str "$o")" "$(json_str "$(gw_key "$o")")"
         sep=", "
     done

@@ -270,16 +270,18 @@ check_org(checker_t *c, json_t *orgs, const char *name, const char *msp,
 
 /*
  * The gateway section: its URL (a port of the block), one demo API key per
- * org (64 lower-case hex digits, all distinct) and its PID file.
+ * org and per org admin ("<org>-admin"; 64 lower-case hex digits, all
+ * distinct) and its PID file.
  */
 static void
 check_gateway(checker_t *c, json_t *gw)
 {
     static const char *const keys[] = {"url", "api_keys", "pid_file", NULL};
-    static const char *const orgs[] = {"Brokerage", "Association", "MLS",
-                                       NULL};
+    static const char *const orgs[] = {
+        "Brokerage",       "Association",       "MLS",
+        "Brokerage-admin", "Association-admin", "MLS-admin", NULL};
     json_t *api;
-    const char *k[3];
+    const char *k[6];
     char msg[256];
     size_t i, j;
 

@@ -322,14 +322,18 @@ TEST_IMPL(config_network_env)
     ASSERT_STR_EQ(cfg->network_env, envf);
     ASSERT_STR_EQ(cfg->channel, "reso-events");
     ASSERT_STR_EQ(cfg->chaincode, "reso2"); /* explicit wins */
-    ASSERT_EQ(cfg->nidentities, 3);
+    /* An org's admin (when the env has one) is "<org>-admin". */
+    ASSERT_EQ(cfg->nidentities, 4);
     ASSERT_STR_EQ(cfg->identities[0].name, "MLS");
     ASSERT_STR_EQ(cfg->identities[0].msp_dir, "/explicit/mls");
     ASSERT_STR_EQ(cfg->identities[1].name, "Brokerage");
     ASSERT_STR_EQ(cfg->identities[1].msp_id, "BrokerageMSP");
     ASSERT_STR_EQ(cfg->identities[1].msp_dir, "/m/b");
-    ASSERT_STR_EQ(cfg->identities[2].name, "Association");
-    ASSERT_STR_EQ(cfg->identities[2].msp_dir, "/m/a");
+    ASSERT_STR_EQ(cfg->identities[2].name, "Brokerage-admin");
+    ASSERT_STR_EQ(cfg->identities[2].msp_id, "BrokerageMSP");
+    ASSERT_STR_EQ(cfg->identities[2].msp_dir, "/m/ba");
+    ASSERT_STR_EQ(cfg->identities[3].name, "Association");
+    ASSERT_STR_EQ(cfg->identities[3].msp_dir, "/m/a");
     ASSERT_EQ(cfg->npeers, 3);
     ASSERT_STR_EQ(cfg->peers[0].org_msp, "BrokerageMSP");
     ASSERT_STR_EQ(cfg->peers[0].address, "127.0.0.1:7060");

@@ -464,7 +464,6 @@ TEST_IMPL(routes_parameter_errors_and_catalog)
 {
     fix_t f;
     gwt_resp_t r;
-    json_t *b;
 
     fix_up(&f, 0, 0);
     call(&f, "GET", "/v1/subjects/US-1/events?limit=x", NULL, NULL, NULL,
@@ -487,14 +486,9 @@ TEST_IMPL(routes_parameter_errors_and_catalog)
     gwt_resp_free(&r);
     /* None of these reached the ledger. */
     ASSERT_EQ(fake_server_calls(f.fs), 0);
+    /* The catalog is the catalog module's now (routes_catalog.c). */
     call(&f, "GET", "/v1/catalog", NULL, NULL, NULL, &r);
-    ASSERT_EQ(r.status, 200);
-    b = jbody(&r);
-    ASSERT_STR_EQ(json_string_value(json_object_get(b, "version")), "1.3");
-    ASSERT_EQ(json_array_size(json_object_get(
-                  json_object_get(b, "lookups"), "Event")),
-              17);
-    json_decref(b);
+    ASSERT_EQ(r.status, 404);
     gwt_resp_free(&r);
     fix_down(&f);
 }

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The lookup catalog over REST (docs/event-model.md "Catalog"): the
+ * chaincode's active profile, its profiles and the governance of changes.
+ *
+ *   GET  /v1/catalog                              GetCatalog
+ *   GET  /v1/catalog/profiles                     GetProfiles
+ *   POST /v1/catalog/proposals                    ProposeCatalogChange (201)
+ *   GET  /v1/catalog/proposals/{id}               GetProposal
+ *   POST /v1/catalog/proposals/{id}/approvals     ApproveCatalogChange
+ *
+ * The catalog lives on the ledger, so every route asks the chaincode (the
+ * gateway holds no copy that could go stale). Proposals and approvals need
+ * an org admin: the API key must be bound to an admin identity such as
+ * "Brokerage-admin" (imported from network_env); the chaincode answers
+ * NOT_ADMIN or NOT_MEMBER (403) otherwise. Chaincode refusals pass
+ * through with status, code and field; a change is answered once
+ * committed, or 202 {"txid","status":"PENDING"} with a Location when the
+ * commit is not seen in time, as POST /v1/events does.
+ *
+ * THREAD SAFETY: handlers only check and defer; the Fabric calls run in
+ * pool jobs. g_cfg is set once at init on the main thread.
+ */
+#include "gw.h"
+#include "ledger.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlf/mem.h"
+
+static const gw_config_t *g_cfg;
+
+typedef struct cat_job_s {
+    gw_req_t *req;
+    const gw_identity_t *id;
+    const char *fn;
+    char *arg;      /* new (hlf_malloc); "" for none */
+    int ok_status;  /* 0: evaluate; else submit and answer this status */
+} cat_job_t;
+
+static void
+cat_job_free(void *p)
+{
+    cat_job_t *j = p;
+
+    if (j != NULL)
+        hlf_free(j->arg);
+    hlf_free(j);
+}
+
+/* A submitted change: committed, still pending, or refused. */
+static void
+cat_submit(cat_job_t *j, int64_t deadline)
+{
+    char where[96];
+    gw_header_t loc = {"Location", where};
+    gw_submit_t s;
+    hlf_error_t e;
+
+    memset(&s, 0, sizeof(s));
+    hlf_error_clear(&e);
+    s.cfg = g_cfg;
+    s.id = j->id;
+    s.fn = j->fn;
+    s.arg = j->arg;
+    s.arglen = strlen(j->arg);
+    s.deadline_ms = deadline;
+    s.wait_commit = 1;
+    s.validation_code = -1;
+    if (gw_ledger_submit(&s, &e) == HLF_OK) {
+        gw_reply_raw(j->req, j->ok_status, "application/json", s.result,
+                     s.result_len, NULL, 0);
+    } else if (s.stage == GW_STAGE_COMMIT &&
+               (e.code == HLF_ETIMEDOUT || e.code == HLF_EUNAVAIL ||
+                e.code == HLF_ECOMMITSTATUS)) {
+        snprintf(where, sizeof(where), "/v1/transactions/%s", s.txid);
+        gw_reply_json(j->req, 202,
+                      json_pack("{s:s,s:s}", "txid", s.txid, "status",
+                                "PENDING"),
+                      &loc, 1);
+    } else {
+        gw_reply_hlf_error(j->req, &e);
+    }
+    gw_submit_dispose(&s);
+}
+
+static void
+cat_job(void *p)
+{
+    cat_job_t *j = p;
+    int64_t deadline = gw_now_ms() + gw_req_remaining_ms(j->req) -
+                       GW_LEDGER_REPLY_MARGIN_MS;
+    hlf_bytes_t res = {0};
+    hlf_error_t e;
+
+    if (j->ok_status != 0) {
+        cat_submit(j, deadline);
+    } else if (gw_ledger_evaluate(g_cfg, j->id, j->fn, j->arg,
+                                  strlen(j->arg), deadline, &res,
+                                  &e) != HLF_OK) {
+        gw_reply_hlf_error(j->req, &e);
+    } else {
+        gw_reply_raw(j->req, 200, "application/json", res.data, res.len,
+                     NULL, 0);
+        hlf_bytes_free(&res);
+    }
+    cat_job_free(j);
+}
+
+/*
+ * Defer fn(arg) (arg borrowed and copied; NULL for none) as the caller's
+ * identity: evaluated when ok_status is 0, else submitted.
+ */
+static int
+cat_defer(gw_req_t *req, const char *fn, const char *arg, int ok_status)
+{
+    const gw_principal_t *who = gw_req_principal(req);
+    cat_job_t *j;
+
+    if (who == NULL || who->identity == NULL)
+        return gw_reply_error(req, GW_ERR_UNAUTHORIZED, NULL,
+                              "no identity bound to the caller");
+    j = hlf_calloc(1, sizeof(*j));
+    if (j == NULL || (j->arg = hlf_strdup(arg != NULL ? arg : "")) == NULL) {
+        cat_job_free(j);
+        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
+    }
+    j->req = req;
+    j->id = who->identity;
+    j->fn = fn;
+    j->ok_status = ok_status;
+    return gw_req_defer(req, cat_job, j, cat_job_free);
+}
+
+static int
+get_catalog(gw_req_t *req)
+{
+    return cat_defer(req, "GetCatalog", NULL, 0);
+}
+
+static int
+get_profiles(gw_req_t *req)
+{
+    return cat_defer(req, "GetProfiles", NULL, 0);
+}
+
+static int
+get_proposal(gw_req_t *req)
+{
+    return cat_defer(req, "GetProposal", gw_req_param(req, "id"), 0);
+}
+
+static int
+post_proposal(gw_req_t *req)
+{
+    char *text = json_dumps(gw_req_json(req), JSON_COMPACT);
+    int rc;
+
+    if (text == NULL)
+        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
+    rc = cat_defer(req, "ProposeCatalogChange", text, 201);
+    free(text); /* json_dumps memory */
+    return rc;
+}
+
+static int
+post_approval(gw_req_t *req)
+{
+    return cat_defer(req, "ApproveCatalogChange", gw_req_param(req, "id"),
+                     200);
+}
+
+static int
+catalog_init(const gw_config_t *cfg, hlf_error_t *err)
+{
+    static const struct {
+        const char *method, *pattern;
+        gw_handler_fn fn;
+        unsigned flags;
+    } routes[] = {
+        {"GET", "/v1/catalog", get_catalog, GW_ROUTE_AUTH},
+        {"GET", "/v1/catalog/profiles", get_profiles, GW_ROUTE_AUTH},
+        {"POST", "/v1/catalog/proposals", post_proposal,
+         GW_ROUTE_AUTH | GW_ROUTE_JSON},
+        {"GET", "/v1/catalog/proposals/{id}", get_proposal, GW_ROUTE_AUTH},
+        {"POST", "/v1/catalog/proposals/{id}/approvals", post_approval,
+         GW_ROUTE_AUTH},
+    };
+    size_t i;
+    int rc;
+
+    g_cfg = cfg;
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        rc = gw_http_route(routes[i].method, routes[i].pattern,
+                           routes[i].fn, routes[i].flags);
+        if (rc != HLF_OK)
+            return hlf_error_set(err, rc, "catalog route %s %s",
+                                 routes[i].method, routes[i].pattern);
+    }
+    return HLF_OK;
+}
+
+const gw_module_t gw_module_catalog = {
+    "catalog",
+    catalog_init,
+    NULL,
+    NULL,
+};
