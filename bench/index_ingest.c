@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 extern const gw_module_t gw_module_index;
 
@@ -37,6 +38,30 @@ now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) of process pid so far, from /proc. */
+static double
+proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut = 0, st = 0;
+    FILE *fp;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((fp = fopen(path, "r")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    /* Fields after the command name in parentheses: state is field 3,
+     * utime 14 and stime 15. */
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+                            "%*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* Event i: ten per block. */
@@ -82,7 +107,7 @@ main(int argc, char **argv)
     gw_couch_stats_t cs;
     hlf_error_t e;
     struct rusage ru0, ru1;
-    double t0, t1, secs, cpu;
+    double t0, t1, secs, cpu, srv0, srv1;
     uint64_t last;
     int rc;
 
@@ -115,6 +140,7 @@ main(int argc, char **argv)
         return 1;
     gwt_start(cfg);
     getrusage(RUSAGE_SELF, &ru0);
+    srv0 = proc_cpu_s(srv.pid);
     t0 = now_s();
     if (gw_module_index.start(cfg, &e) != HLF_OK) {
         fprintf(stderr, "index_ingest: %s\n", e.text);
@@ -127,6 +153,7 @@ main(int argc, char **argv)
         gwt_sleep_ms(20);
     }
     t1 = now_s();
+    srv1 = proc_cpu_s(srv.pid);
     getrusage(RUSAGE_SELF, &ru1);
     gw_index_couch_stats(&cs);
     secs = t1 - t0;
@@ -152,6 +179,8 @@ main(int argc, char **argv)
     printf("  bytes sent %.1f MiB, received %.1f MiB; gateway CPU %.2f s "
            "(%.0f%% of one core)\n", (double)cs.bytes_out / 1048576.0,
            (double)cs.bytes_in / 1048576.0, cpu, 100.0 * cpu / secs);
+    printf("  pouchdb-server CPU %.2f s (%.0f%% of one core)\n", srv1 - srv0,
+           100.0 * (srv1 - srv0) / secs);
     gw_module_index.stop();
     (void)gw_http_drain(2000);
     gwt_stop(cfg);
