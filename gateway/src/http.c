@@ -1367,7 +1367,9 @@ gw_stream_socket(gw_stream_t *s)
     if (s == NULL)
         return -1;
     pthread_mutex_lock(&s->lock);
-    if (!s->done)
+    /* No connection (gw__http_fuzz_request): MHD would hand back a
+     * pointer computed from NULL, not NULL. */
+    if (!s->done && s->conn != NULL)
         ci = MHD_get_connection_info(s->conn,
                                      MHD_CONNECTION_INFO_CONNECTION_FD);
     pthread_mutex_unlock(&s->lock);
@@ -1422,23 +1424,25 @@ match_route(gw_req_t *req)
     copy = hlf_strdup(req->path);
     if (copy == NULL)
         return HLF_ENOMEM;
+    /* A bad escape anywhere is 400, before any other judgement. */
+    if (pct_decode(copy, 1) < 0) {
+        hlf_free(copy);
+        core_error(req, GW_ERR_BAD_REQUEST, "path", NULL, 0,
+                   "the path has an invalid percent-escape ('%%' must be "
+                   "followed by two hex digits, not %%00)");
+        return HLF_EINVAL;
+    }
+    memcpy(copy, req->path, strlen(req->path) + 1);
     if (split_path(copy, segs, &n) != 0) {
         hlf_free(copy);
         core_error(req, GW_ERR_NOT_FOUND, NULL, NULL, 0, "no route for "
                    "this path");
         return HLF_ENOTFOUND;
     }
-    /* Split on the raw '/', then decode each segment on its own. */
-    for (i = 0; i < n; i++) {
-        if (pct_decode(segs[i], 1) < 0) {
-            hlf_free(copy);
-            core_error(req, GW_ERR_BAD_REQUEST, "path", NULL, 0,
-                       "path segment %zu has an invalid percent-escape "
-                       "('%%' must be followed by two hex digits, not "
-                       "%%00)", i + 1);
-            return HLF_EINVAL;
-        }
-    }
+    /* Split on the raw '/', then decode each segment on its own (the
+     * escapes are known to be valid). */
+    for (i = 0; i < n; i++)
+        (void)pct_decode(segs[i], 1);
     for (i = 0; i < nroutes; i++) {
         long rank = route_rank(&routes[i], segs, n);
 

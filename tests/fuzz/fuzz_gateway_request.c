@@ -3,9 +3,10 @@
  * libFuzzer target for reso-gateway's HTTP input path. The input is the
  * text of one HTTP/1.1 request ("METHOD /path?query HTTP/1.1", header
  * lines, an empty line, the body). It is split the way libmicrohttpd
- * splits a request (percent-decoded path; query arguments split on '&'
- * and '=', '+' as space, percent-decoded; headers with leading blanks
- * trimmed; Content-Length set from the body) and then goes through the
+ * splits a request (the path as sent: the core routes on it and decodes
+ * each segment; query arguments split on '&' and '=', '+' as space,
+ * percent-decoded; headers with leading blanks trimmed; Content-Length
+ * set from the body) and then goes through the
  * gateway's own request pipeline with gw__http_fuzz_request: routing and
  * path parameters, bearer authentication, rate limit, X-Reso-Identity,
  * body rules, Content-Type, body cap, JSON parsing and the handler of
@@ -20,7 +21,8 @@
  * table (never 500 or 504 here), an X-Request-Id, Allow on 405,
  * WWW-Authenticate on 401, Retry-After on 429 and 503; nothing but a
  * 401, 404 or 405 comes back for a protected route unless the request
- * carried a configured key and, if it named one, that key's identity;
+ * carried a configured key and, if it named one, that key's identity
+ * (or the path has a bad percent-escape: 400 before anything else);
  * POST /v1/events (Content-Type, body cap, JSON, Idempotency-Key),
  * /v1/stream (filters, after, Last-Event-ID) and /v1/EntityEvent
  * ($filter, $top) answer as an independent reading of the spec says;
@@ -200,6 +202,9 @@ setup(void)
 typedef struct fz_req_s {
     char *buf;                  /* a NUL-terminated copy of the input */
     char *method, *path, *body;
+    char *raw;                  /* the path as sent (malloc) */
+    int bad_path;               /* a bad escape or %00: 400 */
+    int slash_path;             /* a %2F: names no route judged here */
     size_t body_len;
     gw_header_t query[MAX_QUERY];
     size_t nquery;
@@ -264,6 +269,42 @@ split_query(fz_req_t *r, char *q)
 
 /* 0, or -1 when there is no request line. */
 static int
+hexv(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return -1;
+}
+
+/* What the core's per-segment decoding makes of raw: a '%' without two
+ * hex digits or a %00 is a bad path (400); an encoded '/' stays inside
+ * its segment, so the whole-path decoding below no longer names the
+ * route the core matches. */
+static void
+path_flags(fz_req_t *r)
+{
+    const char *c;
+
+    for (c = r->raw; *c != '\0'; c++) {
+        int hi, lo;
+
+        if (*c != '%')
+            continue;
+        hi = hexv(c[1]);
+        lo = hi >= 0 ? hexv(c[2]) : -1;
+        if (lo < 0 || (hi == 0 && lo == 0)) {
+            r->bad_path = 1;
+            continue;
+        }
+        if (hi == 2 && lo == 15)
+            r->slash_path = 1;
+        c += 2;
+    }
+}
+
+static int
 split_request(fz_req_t *r, const uint8_t *data, size_t size)
 {
     char *p, *end, *line, *sp, *q;
@@ -289,6 +330,10 @@ split_request(fz_req_t *r, const uint8_t *data, size_t size)
     q = strchr(r->path, '?');
     if (q != NULL)
         *q++ = '\0';
+    r->raw = strdup(r->path);
+    if (r->raw == NULL)
+        return -1;
+    path_flags(r);
     MHD_http_unescape(r->path);
     split_query(r, q);
     while ((line = next_line(&p, end)) != NULL && *line != '\0') {
@@ -525,6 +570,10 @@ expect_post_event(const fz_req_t *r)
 static int
 expected_status(const fz_req_t *r)
 {
+    if (r->bad_path)
+        return 400;
+    if (r->slash_path)
+        return 0;
     if (req_header(r, "X-Reso-Identity") != NULL || bearer_key(r) < 0)
         return 0;
     if (strcmp(r->method, "POST") == 0 && strcmp(r->path, "/v1/events") == 0)
@@ -542,8 +591,8 @@ expected_status(const fz_req_t *r)
 static void
 check_reply(const fz_req_t *r, int st, void *resp)
 {
-    int open_route = strcmp(r->path, "/healthz") == 0 ||
-                     strcmp(r->path, "/metrics") == 0;
+    int open_route = !r->slash_path && (strcmp(r->path, "/healthz") == 0 ||
+                                        strcmp(r->path, "/metrics") == 0);
     gw_hub_stats_t hs;
     int want = expected_status(r);
 
@@ -561,7 +610,8 @@ check_reply(const fz_req_t *r, int st, void *resp)
         check(has_header(resp, "WWW-Authenticate"), "WWW-Authenticate");
     if (st == 429 || st == 503)
         check(has_header(resp, "Retry-After"), "Retry-After");
-    if (!open_route && st != 401 && st != 404 && st != 405) {
+    if (!open_route && !r->bad_path && st != 401 && st != 404 &&
+        st != 405) {
         int k = bearer_key(r);
         const char *as = req_header(r, "X-Reso-Identity");
 
@@ -586,7 +636,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (g_cfg == NULL)
         setup();
     if (split_request(&r, data, size) == 0) {
-        rc = gw__http_fuzz_request(g_cfg, r.method, r.path, r.query,
+        rc = gw__http_fuzz_request(g_cfg, r.method, r.raw, r.query,
                                    r.nquery, r.hdrs, r.nhdrs, r.body,
                                    r.body_len, BODY_CHUNK, &st, &resp);
         check(rc == HLF_OK, "gw__http_fuzz_request");
@@ -594,6 +644,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "%d %s %s\n", st, r.method, r.path);
         check_reply(&r, st, resp);
     }
+    free(r.raw);
     free(r.buf);
     return 0;
 }
