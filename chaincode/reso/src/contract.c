@@ -90,6 +90,13 @@ do_resolve_did(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
     return evl_tx_resolve_did(stub, arg, len);
 }
 
+static hlf_response_t
+do_get_referral(hlf_stub_t *stub, const evl_profile_t *p, const uint8_t *arg,
+                size_t len)
+{
+    return evl_tx_get_referral(stub, arg, len);
+}
+
 /*
  * A function takes exactly one argument after its name (arg describes
  * it), or none when arg is NULL (the handler then gets NULL, 0); one
@@ -116,6 +123,7 @@ static const struct {
     {"UpdateDID", "the DID document JSON", do_update_did},
     {"DeactivateDID", "a DID", do_deactivate_did},
     {"ResolveDID", "a DID", do_resolve_did},
+    {"GetReferral", "an EventSubject", do_get_referral},
 };
 
 #define N_FUNCTIONS (sizeof(functions) / sizeof(functions[0]))

@@ -182,4 +182,29 @@ hlf_response_t evl_respond_internal(hlf_stub_t *stub, int rc,
                                     const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ------------------------------------------------------------------ */
+/* Referrals (tx_referral.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * RecordEvent's referral step for a validated input (borrowed), run
+ * before anything is written, with the event's key time ts and
+ * TransactionId tid: checks Context.ParentReferral and, on the first event
+ * of a sub-referral, writes the parent link and the parent's child index
+ * (docs/event-model.md "Referrals"). HLF_OK (also for events that are no
+ * referral's), HLF_EINVAL with rej (field Context.ParentReferral), or
+ * HLF_EIO with an INTERNAL rejection.
+ */
+int evl_referral_on_record(hlf_stub_t *stub, const json_t *input,
+                           const char *ts, const char *tid,
+                           evl_reject_t *rej);
+
+/*
+ * GetReferral(EventSubject): the referral and its sub-referrals as one
+ * tree {"EventSubject","Events":[chronological],"Subreferrals":[nodes in
+ * link order]}; EVENT_NOT_FOUND when no referral has that subject.
+ */
+hlf_response_t evl_tx_get_referral(hlf_stub_t *stub, const uint8_t *arg,
+                                   size_t len);
+
 #endif /* EVL_CONTRACT_H */

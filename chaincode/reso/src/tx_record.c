@@ -127,6 +127,13 @@ evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
         resp = evl_respond_reject(stub, &rej);
         goto out;
     }
+    /* Referral links (tx_referral.c) are checked and written here. */
+    rc = evl_referral_on_record(stub, input, st.ts, st.transaction_id,
+                                &rej);
+    if (rc != HLF_OK) {
+        resp = evl_respond_reject(stub, &rej);
+        goto out;
+    }
     attrs[0] = json_string_value(json_object_get(input, "EventSubject"));
     attrs[1] = st.ts;
     attrs[2] = st.transaction_id;
