@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reports and search on the real network (issue 4): reso-gateway
+ * (gwproc, RESO_GATEWAY_BIN for an ASan build) records events on the
+ * fixture network; its indexer replays the ledger into a private
+ * pouchdb-server (couchproc) and the report routes answer from it.
+ *
+ * - search by Recorder pages in commit order while more events are
+ *   recorded between the page fetches: every event exactly once, and
+ *   every indexed document equals the ledger's event (GET
+ *   /v1/events/{TransactionId}) field by field;
+ * - the member activity report of a subject is its events newest first
+ *   with the transaction information of the ledger;
+ * - lookup, subject and time-range filters return exactly the expected
+ *   events;
+ * - the onboarding report on the RCP-002 fixture. The channel runs the
+ *   1.3 lookup profile here (RCP-002 values need the extended profile),
+ *   so these documents are written into the index directly, in the
+ *   indexer's schema, next to the indexed ledger events;
+ * - CouchDB stopped: recording goes on, reports answer 503
+ *   INDEX_UNAVAILABLE with Retry-After; CouchDB back: the index catches
+ *   up and the new event is found.
+ */
+#include "couch.h"
+#include "couchproc.h"
+#include "gwproc.h"
+#include "gwtest.h"
+#include "netfixture.h"
+#include "reports.h"
+#include "reports_fixture.h"
+#include "task.h"
+
+#include "hlf/crypto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const ORGS[] = {"Brokerage", "Association", "MLS",
+                                   NULL};
+#define DB "reso-reports-it"
+#define MAXEV 32
+
+static gwproc_t g;
+static couchproc_t srv;
+static char recorder[96];
+static char subjects[3][64];
+
+/* What was recorded, in commit order. */
+static struct {
+    char tid[64];
+    int subject;
+    const char *state;
+    json_t *event; /* the stored event from the 201 answer */
+} rec[MAXEV];
+static int nrec;
+
+static json_t *
+body_of(const gwt_resp_t *r)
+{
+    json_t *v = json_loadb(r->body, r->len, 0, NULL);
+
+    if (v == NULL)
+        TEST__FAIL("not JSON (status %ld): %s", r->status, r->body);
+    return v;
+}
+
+/* GET path as Brokerage; *status gets the status; returns the body. */
+static json_t *
+get(const char *path, long *status)
+{
+    gwt_resp_t r;
+    json_t *b;
+
+    gwproc_request(&g, 0, "GET", path, NULL, NULL, &r);
+    *status = r.status;
+    b = body_of(&r);
+    gwt_resp_free(&r);
+    return b;
+}
+
+/* GET that must answer 200. */
+static json_t *
+get_ok(const char *path)
+{
+    long st;
+    json_t *b = get(path, &st);
+
+    if (st != 200) {
+        char *s = json_dumps(b, JSON_COMPACT);
+
+        TEST__FAIL("GET %s: %ld %s", path, st, s);
+    }
+    return b;
+}
+
+/* Record a Listing event of subjects[s] as org; commits before return. */
+static void
+record(int org, int s, const char *state)
+{
+    char body[512];
+    gwt_resp_t r;
+    json_t *b;
+
+    ASSERT(nrec < MAXEV);
+    snprintf(body, sizeof(body),
+             "{\"EventSubject\":\"%s\",\"System\":\"Property Listing "
+             "Service\",\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
+             "\"Event\":\"Listing\",\"State\":\"%s\",\"Recorder\":\"%s\","
+             "\"Application\":\"reports-it\"}",
+             subjects[s], state, recorder);
+    gwproc_request(&g, org, "POST", "/v1/events", body, NULL, &r);
+    if (r.status != 201) {
+        gwproc_dump_log(&g, 40);
+        TEST__FAIL("POST /v1/events as %s: %ld %s", ORGS[org], r.status,
+                   r.body);
+    }
+    b = body_of(&r);
+    gwt_resp_free(&r);
+    rec[nrec].event = json_incref(json_object_get(b, "event"));
+    snprintf(rec[nrec].tid, sizeof(rec[nrec].tid), "%s",
+             netfx_str(rec[nrec].event, "TransactionId"));
+    rec[nrec].subject = s;
+    rec[nrec].state = state;
+    nrec++;
+    json_decref(b);
+}
+
+/*
+ * Wait (up to 10 minutes: the indexer replays the whole ledger of the
+ * fixture network first) until a search by our Recorder finds want
+ * events; 503 INDEX_UNAVAILABLE is expected while it catches up.
+ */
+static void
+wait_indexed(int want)
+{
+    char path[256];
+    long st = 0;
+    size_t got = 0;
+    int i;
+
+    snprintf(path, sizeof(path), "/v1/events?Recorder=%s&limit=500",
+             recorder);
+    for (i = 0; i < 1200; i++) {
+        json_t *b = get(path, &st);
+
+        got = json_array_size(json_object_get(b, "events"));
+        json_decref(b);
+        if (st == 200 && got == (size_t)want)
+            return;
+        if (st != 200 && st != 503)
+            break;
+        gwt_sleep_ms(500);
+    }
+    gwproc_dump_log(&g, 40);
+    TEST__FAIL("index: status %ld, %zu of %d events", st, got, want);
+}
+
+/* The index document equals the ledger's event, field by field. */
+static void
+same_as_ledger(json_t *doc)
+{
+    char path[128];
+    json_t *ev;
+    const char *k;
+    json_t *v;
+
+    snprintf(path, sizeof(path), "/v1/events/%s",
+             netfx_str(doc, "TransactionId"));
+    ev = get_ok(path);
+    json_object_foreach(ev, k, v) {
+        if (!json_equal(v, json_object_get(doc, k)))
+            TEST__FAIL("%s: %s differs from the ledger", path, k);
+    }
+    ASSERT(json_integer_value(json_object_get(doc, "sequence")) > 0);
+    ASSERT_EQ(json_integer_value(json_object_get(doc, "sequence")) >> 16,
+              json_integer_value(json_object_get(doc, "block")));
+    json_decref(ev);
+}
+
+static void
+setup(void)
+{
+    char extra[512];
+    gwproc_opts_t o;
+    json_t *env = netfx_env();
+    uint8_t r[6];
+    char hex[13];
+    int rc, i;
+
+    rc = couchproc_start(&srv);
+    if (rc == COUCHPROC_MISSING)
+        RETURN_SKIP("pouchdb-server is not installed (scripts/setup.sh)");
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(hlf_random_bytes(r, sizeof(r)), HLF_OK);
+    hlf_hex_encode(r, sizeof(r), hex);
+    snprintf(recorder, sizeof(recorder), "urn:reso:recorder:b2it:%s", hex);
+    for (i = 0; i < 3; i++)
+        snprintf(subjects[i], sizeof(subjects[i]), "US-42049-%s-%d-R-N",
+                 hex, i);
+    snprintf(extra, sizeof(extra),
+             "request_timeout_ms 30000\n"
+             "rate_limit_per_key 1000 2000\n"
+             "retry_after_s 3\n"
+             "couch_url %s\n"
+             "couch_db " DB "\n"
+             "index_batch_max 200\n"
+             "index_retry_max_ms 1000\n",
+             srv.url);
+    memset(&o, 0, sizeof(o));
+    o.identities = ORGS;
+    o.tag = "reports";
+    o.extra = extra;
+    gwproc_prepare(&g, env, &o);
+    json_decref(env);
+    gwproc_start(&g);
+}
+
+static void
+teardown(void)
+{
+    int i;
+
+    gwproc_free(&g);
+    couchproc_free(&srv);
+    for (i = 0; i < nrec; i++)
+        json_decref(rec[i].event);
+}
+
+/* Search by our Recorder, pages of 5, recording three more events
+ * after the first page. */
+static void
+check_search_paging(void)
+{
+    static const char *const more[] = {"Closed", "Changed", "Recorded"};
+    char path[512];
+    json_t *page, *ev;
+    int seen = 0, pages = 0, i;
+    size_t k;
+
+    snprintf(path, sizeof(path), "/v1/events?Recorder=%s&limit=5",
+             recorder);
+    page = get_ok(path);
+    for (;;) {
+        pages++;
+        ev = json_object_get(page, "events");
+        for (k = 0; k < json_array_size(ev); k++) {
+            json_t *d = json_array_get(ev, k);
+
+            ASSERT(seen < nrec);
+            ASSERT_STR_EQ(netfx_str(d, "TransactionId"), rec[seen].tid);
+            same_as_ledger(d);
+            seen++;
+        }
+        if (pages == 1) {
+            for (i = 0; i < 3; i++)
+                record(i, i, more[i]);
+            wait_indexed(nrec);
+        }
+        if (!json_is_true(json_object_get(page, "has_more")))
+            break;
+        snprintf(path, sizeof(path),
+                 "/v1/events?Recorder=%s&limit=5&cursor=%s", recorder,
+                 netfx_str(page, "next_cursor"));
+        json_decref(page);
+        page = get_ok(path);
+    }
+    json_decref(page);
+    ASSERT_EQ(seen, nrec);
+    ASSERT_EQ(nrec, 15);
+    ASSERT_EQ(pages, 3);
+}
+
+/* Member activity of subjects[0]: newest first, with the ledger's
+ * transaction information. */
+static void
+check_member_activity(void)
+{
+    char path[256];
+    json_t *b, *ev;
+    int i, n = 0;
+
+    snprintf(path, sizeof(path), "/v1/reports/member-activity/%s",
+             subjects[0]);
+    b = get_ok(path);
+    ev = json_object_get(b, "events");
+    for (i = nrec - 1; i >= 0; i--) {
+        json_t *it, *tx;
+
+        if (rec[i].subject != 0)
+            continue;
+        it = json_array_get(ev, (size_t)n++);
+        tx = json_object_get(it, "Transaction");
+        ASSERT_STR_EQ(netfx_str(tx, "Identifier"), rec[i].tid);
+        ASSERT_STR_EQ(netfx_str(tx, "Recorded"),
+                      netfx_str(rec[i].event, "Timestamp"));
+        ASSERT_STR_EQ(netfx_str(tx, "Recorder"), recorder);
+        ASSERT_STR_EQ(netfx_str(tx, "Application"), "reports-it");
+        ASSERT_STR_EQ(netfx_str(tx, "System"), "Property Listing Service");
+        ASSERT_STR_EQ(netfx_str(it, "State"), rec[i].state);
+        ASSERT(json_is_null(json_object_get(it, "Details")));
+    }
+    ASSERT_EQ(json_array_size(ev), (size_t)n);
+    ASSERT_EQ(n, 6);
+    json_decref(b);
+}
+
+/* Filters: a subject and a State; a time range from the ledger's own
+ * timestamps. */
+static void
+check_filters(void)
+{
+    char path[512];
+    json_t *b;
+    long from;
+    int i, want = 0;
+
+    snprintf(path, sizeof(path),
+             "/v1/events?EventSubject=%s&State=Changed&Recorder=%s",
+             subjects[1], recorder);
+    b = get_ok(path);
+    for (i = 0; i < nrec; i++)
+        want += rec[i].subject == 1 && strcmp(rec[i].state, "Changed") == 0;
+    ASSERT_EQ(json_array_size(json_object_get(b, "events")), (size_t)want);
+    ASSERT(want >= 2);
+    json_decref(b);
+    /* from = the 8th event's second (IMF-fixdate as stored, %-encoded). */
+    {
+        int64_t t8;
+        char enc[96];
+        const char *ts = netfx_str(rec[7].event, "Timestamp");
+        size_t k, o = 0;
+
+        ASSERT_EQ(gw_reports_parse_time(ts, &t8), HLF_OK);
+        for (k = 0; ts[k] != '\0' && o + 4 < sizeof(enc); k++) {
+            if (ts[k] == ' ' || ts[k] == ',')
+                o += (size_t)snprintf(enc + o, sizeof(enc) - o, "%%%02X",
+                                      (unsigned)ts[k]);
+            else
+                enc[o++] = ts[k];
+        }
+        enc[o] = '\0';
+        want = 0;
+        for (i = 0; i < nrec; i++) {
+            int64_t t;
+
+            ASSERT_EQ(gw_reports_parse_time(
+                          netfx_str(rec[i].event, "Timestamp"), &t),
+                      HLF_OK);
+            want += t >= t8;
+        }
+        from = (long)t8;
+        snprintf(path, sizeof(path),
+                 "/v1/events?Recorder=%s&from=%s&to=%ld&limit=500",
+                 recorder, enc, (long)time(NULL) + 3600);
+        b = get_ok(path);
+        ASSERT_EQ(json_array_size(json_object_get(b, "events")),
+                  (size_t)want);
+        ASSERT(want >= 8 && want <= nrec);
+        ASSERT(json_integer_value(json_object_get(
+                   json_array_get(json_object_get(b, "events"), 0), "ts")) >=
+               from);
+        json_decref(b);
+    }
+}
+
+/* The onboarding fixture written into the index beside the ledger's
+ * events; the report filtered by its Recorder. */
+static void
+check_onboarding(void)
+{
+    gw_couch_opts_t o;
+    gw_couch_t *c = NULL;
+    gw_couch_bulk_t bulk;
+    hlf_error_t e;
+    json_t *docs = rf_onboarding_docs((int64_t)time(NULL)), *b;
+    char *tiles;
+
+    memset(&o, 0, sizeof(o));
+    o.url = srv.url;
+    o.db = DB;
+    ASSERT_EQ(gw_couch_new(&o, &c, &e), HLF_OK);
+    ASSERT_EQ(gw_couch_bulk_docs(c, docs, &bulk, NULL, NULL, &e), HLF_OK);
+    ASSERT_EQ(bulk.ok, 19);
+    json_decref(docs);
+    gw_couch_free(c);
+    b = get_ok("/v1/reports/onboarding?Recorder=urn:reso:recorder:exp:1");
+    ASSERT_EQ(json_integer_value(json_object_get(b, "events")), 19);
+    ASSERT_EQ(json_integer_value(json_object_get(b, "applicants")), 6);
+    tiles = json_dumps(json_object_get(b, "tiles"),
+                       JSON_COMPACT | JSON_SORT_KEYS);
+    ASSERT_STR_EQ(tiles, RF_ONBOARDING_TILES);
+    free(tiles);
+    ASSERT_EQ(json_array_size(json_object_get(b, "stuck")), 3);
+    json_decref(b);
+}
+
+/* CouchDB stopped: 503 with Retry-After, recording goes on; back: the
+ * index catches up. */
+static void
+check_couch_down(void)
+{
+    char path[256];
+    gwt_resp_t r;
+    char ra[16];
+    json_t *b;
+
+    ASSERT_EQ(couchproc_stop(&srv), 0);
+    snprintf(path, sizeof(path), "/v1/events?Recorder=%s", recorder);
+    gwproc_request(&g, 0, "GET", path, NULL, NULL, &r);
+    ASSERT_EQ(r.status, 503);
+    ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "3");
+    b = body_of(&r);
+    ASSERT_STR_EQ(netfx_str(json_object_get(b, "error"), "code"),
+                  "INDEX_UNAVAILABLE");
+    json_decref(b);
+    gwt_resp_free(&r);
+    record(1, 2, "Closed");
+    ASSERT_EQ(couchproc_restart(&srv), 0);
+    wait_indexed(nrec);
+}
+
+TEST_IMPL(reports_on_the_ledger)
+{
+    static const struct {
+        int org, subject;
+        const char *state;
+    } plan[] = {
+        {0, 0, "Recorded"}, {1, 1, "Recorded"}, {2, 2, "Recorded"},
+        {0, 0, "Changed"},  {1, 1, "Changed"},  {0, 0, "Changed"},
+        {2, 2, "Published"}, {1, 1, "Changed"}, {0, 0, "Published"},
+        {2, 1, "Closed"},   {0, 0, "Closed"},   {1, 2, "Changed"},
+    };
+    size_t i;
+
+    setup();
+    for (i = 0; i < sizeof(plan) / sizeof(plan[0]); i++)
+        record(plan[i].org, plan[i].subject, plan[i].state);
+    wait_indexed(nrec);
+    check_search_paging();
+    check_member_activity();
+    check_filters();
+    check_onboarding();
+    check_couch_down();
+    teardown();
+}
+
+static const test_entry_t tests[] = {
+    TEST_ENTRY(reports_on_the_ledger),
+};
+
+TEST_MAIN(tests)
