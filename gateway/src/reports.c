@@ -1323,3 +1323,121 @@ fail:
     json_decref(r);
     return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Scanning an index range                                            */
+/* ------------------------------------------------------------------ */
+
+/* One condition of a selector on one document value (NULL: absent). */
+static int
+cond_match(const json_t *cond, const json_t *v)
+{
+    const char *op;
+    json_t *arg;
+    size_t i;
+
+    if (!json_is_object(cond))
+        return v != NULL && json_equal(cond, v);
+    if (v == NULL)
+        return 0;
+    json_object_foreach((json_t *)cond, op, arg) {
+        if (strcmp(op, "$in") == 0) {
+            int hit = 0;
+
+            for (i = 0; !hit && i < json_array_size(arg); i++)
+                hit = json_equal(json_array_get(arg, i), v);
+            if (!hit)
+                return 0;
+        } else if (json_is_number(arg) && json_is_number(v)) {
+            double a = json_number_value(arg), x = json_number_value(v);
+
+            if ((strcmp(op, "$gte") == 0 && !(x >= a)) ||
+                (strcmp(op, "$lte") == 0 && !(x <= a)) ||
+                (strcmp(op, "$gt") == 0 && !(x > a)) ||
+                (strcmp(op, "$lt") == 0 && !(x < a)) ||
+                (strcmp(op, "$gte") != 0 && strcmp(op, "$lte") != 0 &&
+                 strcmp(op, "$gt") != 0 && strcmp(op, "$lt") != 0))
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int
+gw_reports_match(const json_t *selector, const json_t *doc)
+{
+    const char *k;
+    json_t *cond;
+
+    if (!json_is_object(selector) || !json_is_object(doc))
+        return 0;
+    json_object_foreach((json_t *)selector, k, cond)
+        if (!cond_match(cond, json_object_get(doc, k)))
+            return 0;
+    return 1;
+}
+
+/* 1 if field is one of the sort's (= the index's) fields. */
+static int
+in_sort(const json_t *sort, const char *field)
+{
+    size_t i;
+
+    for (i = 0; i < json_array_size(sort); i++)
+        if (json_object_get(json_array_get(sort, i), field) != NULL)
+            return 1;
+    return 0;
+}
+
+int
+gw_reports_residual(const json_t *find)
+{
+    const json_t *sort = json_object_get(find, "sort");
+    const char *k;
+    json_t *cond;
+
+    json_object_foreach(json_object_get(find, "selector"), k, cond)
+        if (!in_sort(sort, k))
+            return 1;
+    return 0;
+}
+
+json_t *
+gw_reports_scan_find(const json_t *find, int64_t after, size_t batch)
+{
+    json_t *q = json_deep_copy(find), *sel, *sort, *idx;
+    const char *k, *dir;
+    json_t *cond;
+    int desc;
+
+    if (q == NULL)
+        return NULL;
+    sel = json_object_get(q, "selector");
+    sort = json_object_get(q, "sort");
+    idx = json_object();
+    json_object_foreach(sel, k, cond)
+        if (idx != NULL && in_sort(sort, k) &&
+            json_object_set(idx, k, cond) != 0) {
+            json_decref(idx);
+            idx = NULL;
+        }
+    dir = json_string_value(json_object_get(json_array_get(sort, 0),
+                                            "type"));
+    desc = dir != NULL && strcmp(dir, "desc") == 0;
+    if (idx == NULL ||
+        (after >= 0 &&
+         json_object_set_new(idx, "sequence",
+                             json_pack("{s:I}", desc ? "$lte" : "$gte",
+                                       (json_int_t)(desc ? after - 1
+                                                         : after + 1))) !=
+             0) ||
+        json_object_set_new(q, "selector", idx) != 0 ||
+        json_object_set_new(q, "limit", json_integer((json_int_t)batch)) !=
+            0) {
+        json_decref(q);
+        return NULL;
+    }
+    return q;
+}

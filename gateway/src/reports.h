@@ -167,6 +167,45 @@ int gw_reports_activity_page(const char *subject, const json_t *docs,
 json_t *gw_reports_activity_item(const json_t *doc);
 
 /* ------------------------------------------------------------------ */
+/* Scanning an index range                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * pouchdb-server reads a whole index range before it applies "limit"
+ * when the selector has conditions the index does not answer, so the
+ * report job asks only the index's own conditions of CouchDB, in
+ * batches along the sequence, and checks the rest here.
+ */
+
+/* Documents one page request scans at most; a page cut there is
+ * returned with has_more and a cursor after the last scanned event. */
+#define GW_REPORTS_PAGE_SCAN_MAX 20000
+
+/* Documents per _find while scanning for a page with other conditions. */
+#define GW_REPORTS_PAGE_BATCH 1000
+
+/*
+ * 1 if doc satisfies every condition of selector (as this module builds
+ * them: a value for equality, $in, and numeric $gte/$lte/$gt/$lt), else
+ * 0. THREAD SAFETY: reentrant.
+ */
+int gw_reports_match(const json_t *selector, const json_t *doc);
+
+/* 1 if find's selector has conditions on fields outside its sort (the
+ * index), else 0. THREAD SAFETY: reentrant. */
+int gw_reports_residual(const json_t *find);
+
+/*
+ * The _find body of one scan batch of find (borrowed): its selector cut
+ * to the index's fields (those of its sort), the sequence condition
+ * replaced by "after the sequence after" in the sort's direction when
+ * after >= 0, and limit batch. New, or NULL when out of memory.
+ * THREAD SAFETY: reentrant.
+ */
+json_t *gw_reports_scan_find(const json_t *find, int64_t after,
+                             size_t batch);
+
+/* ------------------------------------------------------------------ */
 /* Onboarding (RCP-002; docs/reports.md "Onboarding")                 */
 /* ------------------------------------------------------------------ */
 

@@ -8,16 +8,19 @@
  *   GET /v1/reports/onboarding                       RCP-002 dashboard
  *
  * Handlers check the parameters (reports.c, pure) and the index state,
- * then defer the CouchDB work to the worker pool; the job runs Mango
- * _find (the onboarding report scans in batches by sequence and
- * aggregates in C) and replies. With the index disabled, down or more
+ * then defer the CouchDB work to the worker pool; the job scans the
+ * query's index range along the sequence with Mango _find, asking
+ * CouchDB only the index's own conditions and checking the others in C
+ * (pouchdb-server would read the whole range for them before applying
+ * the limit), until the page is full; the onboarding report aggregates
+ * the scan in C. Then it replies. With the index disabled, down or more
  * than one indexer batch behind the stream, every route answers 503
  * INDEX_UNAVAILABLE with Retry-After instead of stale data.
  *
  * Every answer carries Server-Timing: "couch" is the wall time of the
  * _find calls (request, CouchDB's work, answer parsing), "gw" the rest
  * of the job (query building, aggregation, reply JSON); the benchmark
- * (bench/reports_bench.sh) reads it to split CouchDB time from ours.
+ * (bench/reports_bench.c) reads it to split CouchDB time from ours.
  */
 #include "reports.h"
 
@@ -78,8 +81,9 @@ static const char *const report_names[] = {"search", "member-activity",
 typedef struct job_s {
     gw_req_t *req;
     int kind;
-    json_t *find;          /* search, activity: the _find body */
-    json_t *selector;      /* onboarding: the scan selector */
+    json_t *find;          /* the _find body (whole selector) */
+    json_t *matches;       /* page scans: the matching documents */
+    gw_onboarding_t *agg;  /* onboarding: the aggregation */
     size_t limit;
     int desc;
     int stuck_days;
@@ -106,7 +110,8 @@ job_free(void *arg)
 
     if (j != NULL) {
         json_decref(j->find);
-        json_decref(j->selector);
+        json_decref(j->matches);
+        gw_onboarding_free(j->agg);
         hlf_free(j);
     }
 }
@@ -195,7 +200,7 @@ params_of(gw_req_t *req, gw_reports_param_t *p, size_t max)
 
 /* _find through the shared client, timed. */
 static int
-find(job_t *j, const json_t *q, json_t **resp, hlf_error_t *e)
+find_docs(job_t *j, const json_t *q, json_t **resp, hlf_error_t *e)
 {
     int64_t t0 = now_ns();
     int rc = gw_couch_find(j->couch, q, resp, NULL, e);
@@ -233,98 +238,171 @@ reply_page(job_t *j, json_t *body)
     gw_reply_json(j->req, 200, body, &h, 1);
 }
 
+/*
+ * Scan find's index range along the sequence, a _find of batch documents
+ * at a time asking only the index's conditions, and hand every document
+ * that satisfies the whole selector to take (which returns 1 to stop).
+ * Stops at the end of the range or after max documents (*cut = 1).
+ * *last gets the sequence of the last document scanned (-1: none).
+ * HLF_OK, a gw_couch_find code (e filled), HLF_ECLOSED (the client is
+ * gone), HLF_ENOMEM.
+ */
+static int
+scan(job_t *j, const json_t *find, size_t batch, size_t max,
+     int (*take)(job_t *, json_t *), int64_t *last, int *cut,
+     hlf_error_t *e)
+{
+    const json_t *sel = json_object_get(find, "selector");
+    json_t *q, *resp, *docs;
+    size_t i, n, seen = 0;
+    int rc, stop = 0;
+
+    *last = -1;
+    *cut = 0;
+    do {
+        if (gw_req_abandoned(j->req))
+            return HLF_ECLOSED;
+        q = gw_reports_scan_find(find, *last, batch);
+        if (q == NULL)
+            return HLF_ENOMEM;
+        resp = NULL;
+        rc = find_docs(j, q, &resp, e);
+        json_decref(q);
+        if (rc != HLF_OK)
+            return rc;
+        docs = json_object_get(resp, "docs");
+        n = json_array_size(docs);
+        for (i = 0; !stop && i < n; i++) {
+            json_t *d = json_array_get(docs, i);
+
+            *last = json_integer_value(json_object_get(d, "sequence"));
+            if (gw_reports_match(sel, d) && (stop = take(j, d)) < 0) {
+                json_decref(resp);
+                return HLF_ENOMEM;
+            }
+        }
+        json_decref(resp);
+        seen += n;
+        if (!stop && n == batch && seen >= max)
+            *cut = 1;
+    } while (!stop && !*cut && n == batch);
+    return HLF_OK;
+}
+
+/* Page scans collect limit + 1 matches. */
+static int
+take_page(job_t *j, json_t *doc)
+{
+    if (json_array_append(j->matches, doc) != 0)
+        return -1;
+    return json_array_size(j->matches) > j->limit;
+}
+
+static int
+take_onboarding(job_t *j, json_t *doc)
+{
+    return gw_onboarding_add(j->agg, doc) == HLF_OK ? 0 : -1;
+}
+
+/* The answer to a scan that failed. */
+static void
+reply_scan_error(job_t *j, int rc, const hlf_error_t *e)
+{
+    if (rc == HLF_ECLOSED)
+        gw_reply_error(j->req, GW_ERR_TIMEOUT, NULL, "abandoned");
+    else if (rc == HLF_ENOMEM)
+        gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
+    else
+        reply_couch_error(j, rc, e);
+}
+
 static void
 run_page(job_t *j)
 {
-    json_t *resp = NULL, *body = NULL;
+    json_t *body = NULL;
     hlf_error_t e;
-    int rc;
+    int64_t last;
+    int rc, cut;
+    size_t batch = gw_reports_residual(j->find) ? GW_REPORTS_PAGE_BATCH
+                                                : j->limit + 1;
 
-    rc = find(j, j->find, &resp, &e);
+    j->matches = json_array();
+    if (j->matches == NULL) {
+        gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    rc = scan(j, j->find, batch, GW_REPORTS_PAGE_SCAN_MAX, take_page,
+              &last, &cut, &e);
     if (rc != HLF_OK) {
-        reply_couch_error(j, rc, &e);
+        reply_scan_error(j, rc, &e);
         return;
     }
     if (j->kind == R_SEARCH)
-        rc = gw_reports_search_page(json_object_get(resp, "docs"), j->limit,
-                                    j->desc, j->cursor, &body);
+        rc = gw_reports_search_page(j->matches, j->limit, j->desc,
+                                    j->cursor, &body);
     else
-        rc = gw_reports_activity_page(j->subject,
-                                      json_object_get(resp, "docs"),
-                                      j->limit, j->cursor, &body);
-    json_decref(resp);
+        rc = gw_reports_activity_page(j->subject, j->matches, j->limit,
+                                      j->cursor, &body);
     if (rc != HLF_OK) {
         gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "the index answered "
                        "documents this gateway did not write (%s)",
                        hlf_strerror(rc));
         return;
     }
+    if (cut) {
+        /* The scan stopped early: more may follow the last scanned
+         * event, even if this page is short. */
+        char c[GW_REPORTS_CURSOR_MAX];
+
+        gw_reports_cursor_encode(j->desc, last, c);
+        if (json_object_set_new(body, "next_cursor", json_string(c)) != 0 ||
+            json_object_set_new(body, "has_more", json_true()) != 0) {
+            json_decref(body);
+            gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
+            return;
+        }
+    }
     reply_page(j, body);
 }
 
 /*
- * Onboarding: scan the matching events in sequence order, a batch per
- * _find, into the aggregation. Stops early when the client is gone.
+ * Onboarding: scan the Agent events in sequence order into the
+ * aggregation.
  */
 static void
 run_onboarding(job_t *j)
 {
-    gw_onboarding_t *o = NULL;
-    json_t *q, *resp = NULL, *docs, *body = NULL;
-    int64_t after = -1;
-    size_t i, n, seen = 0;
+    json_t *body = NULL;
     hlf_error_t e;
-    int rc;
+    int64_t last;
+    int rc, cut;
 
-    if (gw_onboarding_new(&o) != HLF_OK)
-        goto oom;
-    do {
-        if (gw_req_abandoned(j->req)) {
-            gw_reply_error(j->req, GW_ERR_TIMEOUT, NULL, "abandoned");
-            goto done;
-        }
-        q = gw_reports_onboarding_batch(j->selector, after);
-        if (q == NULL)
-            goto oom;
-        rc = find(j, q, &resp, &e);
-        json_decref(q);
-        if (rc != HLF_OK) {
-            reply_couch_error(j, rc, &e);
-            goto done;
-        }
-        docs = json_object_get(resp, "docs");
-        n = json_array_size(docs);
-        for (i = 0; i < n; i++) {
-            json_t *d = json_array_get(docs, i);
+    if (gw_onboarding_new(&j->agg) != HLF_OK) {
+        gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    rc = scan(j, j->find, GW_REPORTS_SCAN_BATCH, GW_REPORTS_SCAN_MAX,
+              take_onboarding, &last, &cut, &e);
+    if (rc != HLF_OK) {
+        reply_scan_error(j, rc, &e);
+        return;
+    }
+    if (cut) {
+        gw_reports_bad_t bad = {"TOO_MANY_EVENTS", NULL, ""};
 
-            if (gw_onboarding_add(o, d) != HLF_OK)
-                goto oom;
-            after = json_integer_value(json_object_get(d, "sequence"));
-        }
-        json_decref(resp);
-        resp = NULL;
-        seen += n;
-        if (seen > GW_REPORTS_SCAN_MAX) {
-            gw_reports_bad_t bad = {"TOO_MANY_EVENTS", NULL, ""};
-
-            snprintf(bad.message, sizeof(bad.message),
-                     "more than %d onboarding events match; narrow the "
-                     "time range (from, to) or filter by System or "
-                     "Recorder", GW_REPORTS_SCAN_MAX);
-            reply_bad(j->req, &bad);
-            goto done;
-        }
-    } while (n == GW_REPORTS_SCAN_BATCH);
-    if (gw_onboarding_result(o, (int64_t)time(NULL), j->stuck_days,
-                             &body) != HLF_OK)
-        goto oom;
+        snprintf(bad.message, sizeof(bad.message),
+                 "more than %d events to read; narrow the time range "
+                 "(from, to) or filter by System or Recorder",
+                 GW_REPORTS_SCAN_MAX);
+        reply_bad(j->req, &bad);
+        return;
+    }
+    if (gw_onboarding_result(j->agg, (int64_t)time(NULL), j->stuck_days,
+                             &body) != HLF_OK) {
+        gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
+        return;
+    }
     reply_page(j, body);
-    goto done;
-oom:
-    gw_reply_error(j->req, GW_ERR_INTERNAL, NULL, "out of memory");
-done:
-    json_decref(resp);
-    gw_onboarding_free(o);
 }
 
 static void
@@ -377,9 +455,14 @@ handle(gw_req_t *req, int kind)
         rc = gw_reports_activity_query(j->subject, p, n, &j->find,
                                        &j->limit, &bad);
     } else {
+        json_t *sel = NULL;
+
         rc = gw_reports_onboarding_params(
-            p, n, g_cfg->onboarding_stuck_days, &j->selector,
-            &j->stuck_days, &bad);
+            p, n, g_cfg->onboarding_stuck_days, &sel, &j->stuck_days, &bad);
+        if (rc == HLF_OK &&
+            (j->find = gw_reports_onboarding_batch(sel, -1)) == NULL)
+            rc = HLF_ENOMEM;
+        json_decref(sel);
     }
     if (rc != HLF_OK) {
         job_free(j);

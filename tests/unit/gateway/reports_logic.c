@@ -784,6 +784,87 @@ TEST_IMPL(terminal_and_median)
     ASSERT(gw_reports_median(none, 0) == 0.0);
 }
 
+TEST_IMPL(match_conditions)
+{
+    json_t *doc = json_pack("{s:s, s:s, s:I, s:s}", "type", "event",
+                            "Event", "Listing", "ts", (json_int_t)100,
+                            "State", "Closed");
+    static const struct {
+        const char *sel;
+        int want;
+    } cases[] = {
+        {"{}", 1},
+        {"{\"type\":\"event\",\"Event\":\"Listing\"}", 1},
+        {"{\"Event\":\"Offer\"}", 0},
+        {"{\"Recorder\":\"r\"}", 0},
+        {"{\"State\":{\"$in\":[\"Changed\",\"Closed\"]}}", 1},
+        {"{\"State\":{\"$in\":[\"Changed\"]}}", 0},
+        {"{\"ts\":{\"$gte\":100,\"$lte\":100}}", 1},
+        {"{\"ts\":{\"$gte\":101}}", 0},
+        {"{\"ts\":{\"$lte\":99}}", 0},
+        {"{\"ts\":{\"$gt\":99,\"$lt\":101}}", 1},
+        {"{\"ts\":{\"$gt\":100}}", 0},
+        {"{\"ts\":{\"$lt\":100}}", 0},
+        {"{\"ts\":{\"$ne\":5}}", 0},
+        {"{\"ts\":{\"$gte\":\"0\"}}", 0},
+        {"{\"ts\":100}", 1},
+        {"{\"Missing\":{\"$in\":[\"x\"]}}", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < NP(cases); i++) {
+        json_t *sel = json_loads(cases[i].sel, 0, NULL);
+
+        ASSERT_NOT_NULL(sel);
+        if (gw_reports_match(sel, doc) != cases[i].want)
+            TEST__FAIL("%s: want %d", cases[i].sel, cases[i].want);
+        json_decref(sel);
+    }
+    ASSERT_EQ(gw_reports_match(NULL, doc), 0);
+    json_decref(doc);
+}
+
+TEST_IMPL(scan_batches)
+{
+    const gw_reports_param_t p[] = {
+        {"Recorder", "r1"}, {"Event", "Listing"}, {"cursor", "d70000"},
+        {"order", "desc"}, {"from", "10"}};
+    const gw_reports_param_t only[] = {{"Event", "Listing"}};
+    json_t *f = NULL, *q;
+    size_t limit;
+    int desc;
+
+    ASSERT_EQ(gw_reports_search_query(p, NP(p), &f, &limit, &desc, NULL),
+              HLF_OK);
+    ASSERT_EQ(gw_reports_residual(f), 1);
+    /* First batch: the index's conditions and the page's own bound. */
+    q = gw_reports_scan_find(f, -1, 1000);
+    ASSERT_JSON(json_object_get(q, "selector"),
+                "{\"Recorder\":\"r1\",\"sequence\":{\"$lte\":69999},"
+                "\"type\":\"event\"}");
+    ASSERT_EQ(json_integer_value(json_object_get(q, "limit")), 1000);
+    ASSERT_JSON(json_object_get(q, "use_index"),
+                "[\"reso\",\"by-recorder-sequence\"]");
+    json_decref(q);
+    /* Next batch: before the last scanned sequence (descending). */
+    q = gw_reports_scan_find(f, 65540, 1000);
+    ASSERT_JSON(json_object_get(json_object_get(q, "selector"), "sequence"),
+                "{\"$lte\":65539}");
+    json_decref(q);
+    /* The whole selector is unchanged for matching. */
+    ASSERT_NOT_NULL(json_object_get(json_object_get(f, "selector"), "ts"));
+    json_decref(f);
+    ASSERT_EQ(gw_reports_search_query(only, 1, &f, &limit, &desc, NULL),
+              HLF_OK);
+    ASSERT_EQ(gw_reports_residual(f), 0);
+    q = gw_reports_scan_find(f, 131072, 51);
+    ASSERT_JSON(json_object_get(q, "selector"),
+                "{\"Event\":\"Listing\",\"sequence\":{\"$gte\":"
+                "131073},\"type\":\"event\"}");
+    json_decref(q);
+    json_decref(f);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(time_forms),
     TEST_ENTRY(time_refused),
@@ -804,6 +885,8 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(onboarding_empty_and_many),
     TEST_ENTRY(onboarding_params),
     TEST_ENTRY(terminal_and_median),
+    TEST_ENTRY(match_conditions),
+    TEST_ENTRY(scan_batches),
 };
 
 TEST_MAIN(tests)
