@@ -12,7 +12,10 @@
  *   out here with OpenSSL independently of the chaincode) accepts that
  *   identity only;
  * - a DID is created, resolved from every org, updated, refused to the
- *   other orgs and to clients, deactivated, and stays final.
+ *   other orgs and to clients, deactivated, and stays final;
+ * - the same over the network gateway's REST routes with the demo API
+ *   keys ("<org>" and "<org>-admin"): GET /v1/dids/{did} is a bare DID
+ *   document served as application/did+json.
  *
  * Every id carries a random part, so reruns on the same ledger do not
  * collide and the Recorders other tests use are never registered.
@@ -30,6 +33,7 @@
 #include "hlf/crypto.h"
 #include "hlf/gateway.h"
 #include "hlf/identity.h"
+#include "gwtest.h"
 #include "netfixture.h"
 #include "task.h"
 
@@ -391,10 +395,165 @@ TEST_IMPL(did_round_trip)
     net_close(&n);
 }
 
+/* ------------------------------------------------------------------ */
+/* REST through the network's gateway                                 */
+/* ------------------------------------------------------------------ */
+
+/* One request with the demo API key key_name; fills r. */
+static void
+rest(json_t *env, const char *key_name, const char *method, const char *path,
+     const char *body, gwt_resp_t *r)
+{
+    json_t *gw = json_object_get(env, "gateway");
+    const char *url = netfx_str(gw, "url");
+    char auth[256];
+    const char *hdrs[3] = {auth, "Content-Type: application/json", NULL};
+    gwt_opts_t o;
+
+    memset(&o, 0, sizeof(o));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+             netfx_str(json_object_get(gw, "api_keys"), key_name));
+    o.headers = hdrs;
+    o.body = body;
+    o.body_len = body != NULL ? strlen(body) : 0;
+    o.timeout_ms = 60000;
+    ASSERT_NOT_NULL(strrchr(url, ':'));
+    gwt_http(method, (int)strtol(strrchr(url, ':') + 1, NULL, 10), path, &o,
+             r);
+    if (r->curl_rc != 0)
+        TEST__FAIL("%s %s: curl error %d", method, path, r->curl_rc);
+}
+
+/*
+ * The JSON answer (new) of a request that must answer status; with
+ * retry, a 404 is retried for up to 10 s (another org's peer may not
+ * have committed the block yet).
+ */
+static json_t *
+rest_json(json_t *env, const char *key, const char *method, const char *path,
+          const char *body, long status, int retry)
+{
+    gwt_resp_t r;
+    json_t *b;
+    int i;
+
+    for (i = 0;; i++) {
+        rest(env, key, method, path, body, &r);
+        if (!(retry && r.status == 404 && i < 100))
+            break;
+        gwt_resp_free(&r);
+        usleep(100 * 1000);
+    }
+    if (r.status != status)
+        TEST__FAIL("%s %s as %s: %ld %s (want %ld)", method, path, key,
+                   r.status, r.body, status);
+    b = json_loads(r.body, 0, NULL);
+    if (b == NULL)
+        TEST__FAIL("%s %s: not JSON: %s", method, path, r.body);
+    gwt_resp_free(&r);
+    return b;
+}
+
+/* The error code of a JSON error answer (borrowed from b). */
+static const char *
+err_code(json_t *b)
+{
+    return netfx_str(json_object_get(b, "error"), "code");
+}
+
+TEST_IMPL(identity_over_rest)
+{
+    char t[13], rec[96], path[192], doc[512], did[96], ct[128];
+    json_t *env = netfx_env(), *b, *svc;
+    gwt_resp_t r;
+
+    tag(t);
+    snprintf(rec, sizeof(rec), "urn:reso:recorder:brokerage:rest-%s", t);
+    snprintf(doc, sizeof(doc), "{\"Recorder\":\"%s\"}", rec);
+    b = rest_json(env, "Brokerage", "POST", "/v1/recorders", doc, 403, 0);
+    ASSERT_STR_EQ(err_code(b), "NOT_ADMIN");
+    json_decref(b);
+    b = rest_json(env, "Brokerage-admin", "POST", "/v1/recorders", doc, 201,
+                  0);
+    ASSERT_STR_EQ(netfx_str(b, "Org"), "BrokerageMSP");
+    json_decref(b);
+    /* Any key reads it, by an RFC 8141-equivalent spelling too. */
+    snprintf(path, sizeof(path), "/v1/recorders/URN:RESO:recorder:"
+             "brokerage:rest-%s", t);
+    b = rest_json(env, "MLS", "GET", path, NULL, 200, 1);
+    ASSERT_STR_EQ(netfx_str(b, "Recorder"), rec);
+    json_decref(b);
+    b = rest_json(env, "MLS-admin", "DELETE", path, NULL, 403, 0);
+    ASSERT_STR_EQ(err_code(b), "NOT_OWNER");
+    json_decref(b);
+    b = rest_json(env, "Brokerage-admin", "DELETE", path, NULL, 200, 0);
+    ASSERT_STR_EQ(netfx_str(b, "Status"), "Revoked");
+    json_decref(b);
+
+    snprintf(did, sizeof(did), "did:reso:upid:US-42049-RS%s-1-R-N", t);
+    snprintf(doc, sizeof(doc),
+             "{\"id\":\"%s\",\"service\":[{\"id\":\"#history\",\"type\":"
+             "\"PropertyHistoryService\",\"serviceEndpoint\":"
+             "\"https://mls.com/get\"}]}",
+             did);
+    b = rest_json(env, "Association-admin", "POST", "/v1/dids", doc, 201, 0);
+    ASSERT_STR_EQ(netfx_str(json_object_get(b, "didDocumentMetadata"),
+                            "versionId"),
+                  "1");
+    json_decref(b);
+    /* GET answers the bare DID document as application/did+json. */
+    snprintf(path, sizeof(path), "/v1/dids/%s", did);
+    json_decref(rest_json(env, "Brokerage", "GET", path, NULL, 200, 1));
+    rest(env, "Brokerage", "GET", path, NULL, &r);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_NOT_NULL(gwt_header(&r, "Content-Type", ct, sizeof(ct)));
+    ASSERT_STR_EQ(ct, "application/did+json");
+    b = json_loads(r.body, 0, NULL);
+    gwt_resp_free(&r);
+    ASSERT_NOT_NULL(b);
+    ASSERT_STR_EQ(netfx_str(b, "@context"), "https://www.w3.org/ns/did/v1");
+    ASSERT_STR_EQ(netfx_str(b, "id"), did);
+    ASSERT_STR_EQ(netfx_str(b, "controller"), "did:reso:oid:AssociationMSP");
+    svc = json_array_get(json_object_get(b, "service"), 0);
+    ASSERT_STR_EQ(netfx_str(svc, "type"), "PropertyHistoryService");
+    ASSERT_NULL(json_object_get(b, "didDocumentMetadata"));
+    ASSERT_EQ(json_object_size(b), 4);
+    json_decref(b);
+    /* PUT takes the DID from the path; only the controller's admins. */
+    b = rest_json(env, "Brokerage-admin", "PUT", path, "{\"service\":[]}",
+                  403, 0);
+    ASSERT_STR_EQ(err_code(b), "NOT_OWNER");
+    json_decref(b);
+    b = rest_json(env, "Association-admin", "PUT", path,
+                  "{\"id\":\"did:reso:other\"}", 400, 0);
+    ASSERT_STR_EQ(err_code(b), "BAD_REQUEST");
+    json_decref(b);
+    b = rest_json(env, "Association-admin", "PUT", path, "{\"service\":[]}",
+                  200, 0);
+    ASSERT_STR_EQ(netfx_str(json_object_get(b, "didDocumentMetadata"),
+                            "versionId"),
+                  "2");
+    json_decref(b);
+    b = rest_json(env, "Association-admin", "DELETE", path, NULL, 200, 0);
+    ASSERT(json_is_true(json_object_get(
+        json_object_get(b, "didDocumentMetadata"), "deactivated")));
+    json_decref(b);
+    b = rest_json(env, "Association-admin", "PUT", path, "{}", 410, 0);
+    ASSERT_STR_EQ(err_code(b), "DID_DEACTIVATED");
+    json_decref(b);
+    snprintf(path, sizeof(path), "/v1/dids/%s/resolution", did);
+    b = rest_json(env, "Association", "GET", path, NULL, 200, 0);
+    ASSERT(json_is_true(json_object_get(
+        json_object_get(b, "didDocumentMetadata"), "deactivated")));
+    json_decref(b);
+    json_decref(env);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(recorder_binding_across_orgs),
     TEST_ENTRY(recorder_restricted_to_a_certificate),
     TEST_ENTRY(did_round_trip),
+    TEST_ENTRY(identity_over_rest),
 };
 
 TEST_MAIN(tests)
