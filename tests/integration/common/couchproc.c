@@ -30,8 +30,10 @@
 #define COUCHPROC_WAIT_MS 60000
 #define COUCHPROC_MAX_LIVE 8
 
-/* Servers started and not yet reaped, for the exit and abort handlers. */
+/* Servers started and not yet reaped, and the temp dirs not yet removed,
+ * for the exit and abort handlers. */
 static volatile pid_t live[COUCHPROC_MAX_LIVE];
+static char live_dirs[COUCHPROC_MAX_LIVE][1024];
 static int handlers_installed;
 static struct sigaction old_abort;
 
@@ -57,11 +59,39 @@ live_del(pid_t pid)
             live[i] = 0;
 }
 
-/* SIGKILL every live server: the data of a test server is disposable.
- * Async-signal-safe only, because SIGABRT runs it. */
+static void
+dir_add(const char *dir)
+{
+    int i;
+
+    for (i = 0; i < COUCHPROC_MAX_LIVE; i++)
+        if (live_dirs[i][0] == '\0') {
+            snprintf(live_dirs[i], sizeof(live_dirs[i]), "%s", dir);
+            return;
+        }
+}
+
+static void
+dir_del(const char *dir)
+{
+    int i;
+
+    for (i = 0; i < COUCHPROC_MAX_LIVE; i++)
+        if (strcmp(live_dirs[i], dir) == 0)
+            live_dirs[i][0] = '\0';
+}
+
+/*
+ * SIGKILL every live server (the data of a test server is disposable) and
+ * remove the temp dirs of a test that failed before couchproc_free.
+ * Async-signal-safe only (kill, waitpid, fork, execve), because SIGABRT
+ * runs it.
+ */
 static void
 kill_all(void)
 {
+    static char *const envp[] = {NULL};
+    pid_t rm;
     int i;
 
     for (i = 0; i < COUCHPROC_MAX_LIVE; i++)
@@ -70,6 +100,19 @@ kill_all(void)
             waitpid(live[i], NULL, 0);
             live[i] = 0;
         }
+    for (i = 0; i < COUCHPROC_MAX_LIVE; i++) {
+        char *argv[] = {"rm", "-rf", "--", live_dirs[i], NULL};
+        if (live_dirs[i][0] == '\0')
+            continue;
+        rm = fork();
+        if (rm == 0) {
+            execve("/bin/rm", argv, envp);
+            _exit(127);
+        }
+        if (rm > 0)
+            waitpid(rm, NULL, 0);
+        live_dirs[i][0] = '\0';
+    }
 }
 
 /* Kill ours, then let whatever handled SIGABRT before us run too. */
@@ -248,6 +291,8 @@ couchproc_start(couchproc_t *p)
     if (mkdtemp(tmpl) == NULL)
         return -1;
     snprintf(p->dir, sizeof(p->dir), "%s", tmpl);
+    install_handlers();
+    dir_add(p->dir);
     p->port = free_port();
     if (p->port <= 0)
         return -1;
@@ -307,5 +352,6 @@ couchproc_free(couchproc_t *p)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
     if (system(cmd) != 0)
         fprintf(stderr, "couchproc: could not remove %s\n", p->dir);
+    dir_del(p->dir);
     p->dir[0] = '\0';
 }
