@@ -12,6 +12,7 @@
 #include "task.h"
 
 #include <jansson.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -333,6 +334,85 @@ TEST_IMPL(couch_options)
     gw_couch_free(c);
 }
 
+/*
+ * A stand-in for a CouchDB that refuses the credentials: it keeps the
+ * Authorization header it got and answers 401 with CouchDB's error body,
+ * so the test sees what the client sent and how it reports the refusal.
+ */
+static char auth_seen[256];
+
+static enum MHD_Result
+refuse(void *cls, struct MHD_Connection *conn, const char *url,
+       const char *method, const char *version, const char *data,
+       size_t *size, void **state)
+{
+    static const char body[] = "{\"error\":\"unauthorized\",\"reason\":"
+                               "\"Name or password is incorrect.\"}";
+    struct MHD_Response *r;
+    const char *a;
+    enum MHD_Result rc;
+
+    (void)cls, (void)url, (void)method, (void)version, (void)data;
+    if (*state == NULL) {
+        *state = conn;
+        return MHD_YES;
+    }
+    *size = 0;
+    a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    snprintf(auth_seen, sizeof(auth_seen), "%s", a != NULL ? a : "");
+    r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+                                        MHD_RESPMEM_PERSISTENT);
+    rc = MHD_queue_response(conn, 401, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+TEST_IMPL(couch_credentials_refused)
+{
+    struct MHD_Daemon *d;
+    const union MHD_DaemonInfo *di;
+    gw_couch_opts_t o;
+    gw_couch_result_t r;
+    gw_couch_t *c = NULL;
+    hlf_error_t e;
+    char dir[] = "/tmp/reso-couchauth-XXXXXX", pw[64], url[64];
+    FILE *fp;
+
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+                         refuse, NULL, MHD_OPTION_END);
+    ASSERT_NOT_NULL(d);
+    di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    ASSERT_NOT_NULL(di);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", di->port);
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(pw, sizeof(pw), "%s/pw", dir);
+    fp = fopen(pw, "w");
+    ASSERT_NOT_NULL(fp);
+    fputs("open sesame\r\n", fp);
+    fclose(fp);
+
+    memset(&o, 0, sizeof(o));
+    o.url = url;
+    o.db = "reso-events";
+    o.user = "indexer";
+    o.password_file = pw;
+    ASSERT_EQ(gw_couch_new(&o, &c, &e), HLF_OK);
+    ASSERT_EQ(gw_couch_db_create(c, NULL, &r, &e), HLF_EPERM);
+    ASSERT_EQ(r.http_status, 401);
+    ASSERT_STR_EQ(r.error, "unauthorized");
+    ASSERT_STR_EQ(r.reason, "Name or password is incorrect.");
+    /* Basic auth of "indexer:open sesame" (line ending stripped). */
+    ASSERT_STR_EQ(auth_seen, "Basic aW5kZXhlcjpvcGVuIHNlc2FtZQ==");
+    ASSERT_STR_EQ(e.text, "CouchDB PUT /reso-events: HTTP 401 unauthorized: "
+                          "Name or password is incorrect.");
+    ASSERT_NULL(strstr(e.text, "sesame"));
+    gw_couch_free(c);
+    MHD_stop_daemon(d);
+    remove(pw);
+    rmdir(dir);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(couch_db_lifecycle),
     TEST_ENTRY(couch_bulk_conflicts_and_failures),
@@ -340,6 +420,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(couch_index_and_find),
     TEST_ENTRY(couch_unreachable),
     TEST_ENTRY(couch_options),
+    TEST_ENTRY(couch_credentials_refused),
 };
 
 TEST_MAIN(tests)
