@@ -875,6 +875,10 @@ gw_reports_onboarding_batch(const json_t *selector, int64_t after)
         json_decref(sel);
         return NULL;
     }
+    /* One Recorder: its own index holds fewer events than all Agents. */
+    if (json_is_string(json_object_get(sel, "Recorder")))
+        return find_body(sel, "Recorder", GW_REPORTS_IDX_RECORDER, 0,
+                         GW_REPORTS_SCAN_BATCH);
     return find_body(sel, "SubjectType", GW_REPORTS_IDX_SUBJECT_TYPE, 0,
                      GW_REPORTS_SCAN_BATCH);
 }

@@ -226,7 +226,8 @@ int gw_reports_onboarding_params(const gw_reports_param_t *p, size_t n,
 /*
  * The _find body of one scan batch: selector (borrowed, copied into the
  * body) plus sequence > after (after < 0: from the start), ascending,
- * GW_REPORTS_SCAN_BATCH documents. New, or NULL when out of memory.
+ * GW_REPORTS_SCAN_BATCH documents, on the by-recorder-sequence index
+ * when the selector fixes one Recorder, else by-subjecttype-sequence. New, or NULL when out of memory.
  * THREAD SAFETY: reentrant.
  */
 json_t *gw_reports_onboarding_batch(const json_t *selector, int64_t after);

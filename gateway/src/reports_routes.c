@@ -391,8 +391,8 @@ run_onboarding(job_t *j)
         gw_reports_bad_t bad = {"TOO_MANY_EVENTS", NULL, ""};
 
         snprintf(bad.message, sizeof(bad.message),
-                 "more than %d events to read; narrow the time range "
-                 "(from, to) or filter by System or Recorder",
+                 "more than %d events to read; narrow the report to "
+                 "one Recorder",
                  GW_REPORTS_SCAN_MAX);
         reply_bad(j->req, &bad);
         return;

@@ -754,6 +754,18 @@ TEST_IMPL(onboarding_params)
               HLF_OK);
     ASSERT_EQ(stuck, 30);
     json_decref(sel);
+    /* One Recorder: the scan reads that Recorder's index. */
+    ASSERT_EQ(gw_reports_onboarding_params(&p[1], 1, 30, &sel, &stuck,
+                                           NULL),
+              HLF_OK);
+    b = gw_reports_onboarding_batch(sel, -1);
+    ASSERT_JSON(json_object_get(b, "use_index"),
+                "[\"reso\",\"by-recorder-sequence\"]");
+    ASSERT_JSON(json_object_get(b, "sort"),
+                "[{\"type\":\"asc\"},{\"Recorder\":\"asc\"},"
+                "{\"sequence\":\"asc\"}]");
+    json_decref(b);
+    json_decref(sel);
     ASSERT_EQ(gw_reports_onboarding_params(bad_p, 1, 30, &sel, &stuck,
                                            &bad),
               HLF_EINVAL);
