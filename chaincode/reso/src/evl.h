@@ -331,8 +331,8 @@ void evl_ident_describe(unsigned mask, char *buf, size_t n);
  * byte kept. A legacy id, DID or DID URL is kept byte for byte (DIDs are
  * case-sensitive). Writes the form into out (size n, NUL-terminated).
  * Returns HLF_OK, or HLF_EINVAL when s is empty, longer than
- * EVL_MAX_VALUE_LEN or matches none of LEGACY, URN, DID, DIDURL, or out
- * is too small.
+ * EVL_MAX_VALUE_LEN, contains a NUL byte, matches none of LEGACY, URN,
+ * DID, DIDURL, or out is too small.
  */
 int evl_ident_canonical(const char *s, size_t len, char *out, size_t n);
 

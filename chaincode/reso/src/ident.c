@@ -419,8 +419,9 @@ urn_canonical(const char *s, size_t len, char *out, size_t n)
 int
 evl_ident_canonical(const char *s, size_t len, char *out, size_t n)
 {
+    /* The form is a C string (a key attribute): no NUL inside. */
     if (s == NULL || out == NULL || n == 0 || len == 0 ||
-        len > EVL_MAX_VALUE_LEN)
+        len > EVL_MAX_VALUE_LEN || memchr(s, '\0', len) != NULL)
         return HLF_EINVAL;
     if (evl_ident_match(EVL_ID_URN, s, len))
         return urn_canonical(s, len, out, n);

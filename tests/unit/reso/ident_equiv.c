@@ -104,6 +104,9 @@ TEST_IMPL(refused_inputs)
     ASSERT_EQ(evl_ident_canonical("urn:ab:cdef", 11, out, sizeof(out)),
               HLF_EINVAL);
     ASSERT_EQ(evl_ident_canonical(NULL, 1, out, sizeof(out)), HLF_EINVAL);
+    /* A NUL in a URN's NSS matches the URN pattern but is no key. */
+    ASSERT_EQ(evl_ident_canonical("urn:ab:c\0d", 10, out, sizeof(out)),
+              HLF_EINVAL);
 }
 
 TEST_IMPL(max_length_fits)
