@@ -421,18 +421,6 @@ parse_hostport(const char *s, char **host, int *port, int allow_zero)
 }
 
 static int
-hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int
 valid_ident_name(const char *s)
 {
     size_t i;
@@ -592,8 +580,8 @@ parse_sha256(const char *s, int colons, uint8_t out[32])
 
         if (colons && i > 0 && *s == ':')
             s++;
-        hi = hex_digit(s[0]);
-        lo = hi >= 0 ? hex_digit(s[1]) : -1;
+        hi = gw_hex_digit(s[0]);
+        lo = hi >= 0 ? gw_hex_digit(s[1]) : -1;
         if (lo < 0)
             return -1;
         out[i++] = (uint8_t)(hi << 4 | lo);

@@ -876,6 +876,10 @@ int gw_daemon_main(int argc, char **argv, const gw_module_t *const *mods,
 /* Monotonic clock in milliseconds. THREAD SAFETY: any thread. */
 int64_t gw_now_ms(void);
 
+/* The value of one hex digit (0-9, a-f, A-F), else -1 (path decoding,
+ * config digests). THREAD SAFETY: any thread. */
+int gw_hex_digit(char c);
+
 #ifdef __cplusplus
 }
 #endif

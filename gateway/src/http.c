@@ -288,8 +288,8 @@ is_param(const char *seg)
     return n > 2 && seg[0] == '{' && seg[n - 1] == '}';
 }
 
-static int
-hexval(char c)
+int
+gw_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -318,8 +318,8 @@ pct_decode(char *s, int strict)
             *w++ = *r++;
             continue;
         }
-        hi = hexval(r[1]);
-        lo = hi >= 0 ? hexval(r[2]) : -1;
+        hi = gw_hex_digit(r[1]);
+        lo = hi >= 0 ? gw_hex_digit(r[2]) : -1;
         if (lo < 0 || (strict && hi == 0 && lo == 0)) {
             if (strict)
                 return -1;
