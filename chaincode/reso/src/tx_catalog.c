@@ -371,25 +371,6 @@ seed(hlf_stub_t *stub, const evl_profile_t *dflt, const struct view *v,
 
 /* ---------------- caller checks ---------------- */
 
-/*
- * The catalog's own admin check (NOT_ADMIN). tx_recorder.c has the
- * registry's; they differ in the member check that follows here.
- */
-static int
-require_admin(hlf_stub_t *stub, const char *action, evl_reject_t *rej)
-{
-    const char *msp = hlf_stub_get_creator_msp_id(stub);
-
-    if (msp == NULL || !hlf_stub_creator_has_ou(stub, "admin"))
-        return evl_reject(rej, EVL_NOT_ADMIN, NULL, 0,
-                          "%s needs an org admin identity (an X.509 "
-                          "certificate with OU=admin); the caller%s%s is "
-                          "not one",
-                          action, msp != NULL ? " of " : "",
-                          msp != NULL ? msp : "");
-    return HLF_OK;
-}
-
 static int
 require_member_admin(hlf_stub_t *stub, const struct view *v,
                      const char *action, evl_reject_t *rej)
@@ -397,7 +378,8 @@ require_member_admin(hlf_stub_t *stub, const struct view *v,
     const char *msp;
     int rc;
 
-    rc = require_admin(stub, action, rej);
+    /* NOT_ADMIN first (tx_recorder.c's check), then membership. */
+    rc = evl_require_admin(stub, action, rej);
     if (rc != HLF_OK)
         return rc;
     msp = hlf_stub_get_creator_msp_id(stub);
