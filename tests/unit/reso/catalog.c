@@ -458,6 +458,34 @@ TEST_IMPL(draft_fields_under_extended_profile)
          "\"Event\":\"Education\",\"State\":\"Recorded\",\"Recorder\":\"r\","
          "\"Application\":\"a\",\"Context\":{\"M\":\"a@b.org\"}}");
     EXPECT_ERROR(400, "INVALID_IDENTIFIER", "EventSubject");
+    /* The remaining §13 codes under 1.5-ext. */
+    call(l, "RecordEvent", "{\"EventSubject\":");
+    EXPECT_ERROR(400, "INVALID_JSON", NULL);
+    call(l, "RecordEvent",
+         "{\"EventSubject\":\"s\",\"System\":\"Manual Input\","
+         "\"SubjectType\":\"Member\",\"Entity\":\"Association\","
+         "\"Event\":\"Education\",\"State\":\"Recorded\",\"Recorder\":\"r\","
+         "\"Context\":{\"M\":\"a@b.org\"}}");
+    EXPECT_ERROR(400, "MISSING_FIELD", "Application");
+    call(l, "RecordEvent",
+         "{\"EventSubject\":\"s\",\"System\":\"Manual Input\","
+         "\"SubjectType\":\"Member\",\"Entity\":\"Association\","
+         "\"Event\":\"Education\",\"State\":\"Graduated\",\"Recorder\":\"r\","
+         "\"Application\":\"a\"}");
+    EXPECT_ERROR(400, "INVALID_LOOKUP", "State");
+    /* Recorder binding (tx_recorder.c) comes after personal data. */
+    admin_call(l, "BrokerageMSP", "RegisterRecorder",
+               "{\"Recorder\":\"urn:reso:recorder:org1:999888777666\"}");
+    ASSERT_EQ(res.status, 200);
+    fake_cid_set("AssociationMSP", "client", NULL, NULL);
+    call(l, "RecordEvent",
+         EDU_EVENT(",\"Context\":{\"M\":\"a@b.org\"}"));
+    EXPECT_ERROR(400, "PII_EMAIL", "Context.M");
+    call(l, "RecordEvent", EDU_EVENT(",\"Context\":{\"Year\":2020}"));
+    EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    fake_cid_reset();
+    call(l, "RecordEvent", EDU_EVENT(",\"Context\":{\"Year\":2020}"));
+    ASSERT_EQ(res.status, 200);
     /* Values that are not contact data pass. */
     call(l, "RecordEvent",
          EDU_EVENT(",\"Context\":{\"Date\":\"2020-04-09\",\"Code\":"
