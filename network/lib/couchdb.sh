@@ -47,6 +47,11 @@ start_couchdb() {
         say "$COUCH_PROC already running (pid $pid)"
     else
         say "starting $COUCH_PROC (pouchdb-server) on 127.0.0.1:$P_COUCH, data in $COUCH_DIR"
+        # Its log file defaults to ./log.txt in the current directory (the
+        # checkout, under make run): keep it in the run dir instead.
+        [ -f "$COUCH_DIR/config.json" ] ||
+            printf '{"log": {"file": %s}}\n' \
+                "$(json_str "$COUCH_DIR/log.txt")" >"$COUCH_DIR/config.json"
         PROC_ENV=()
         proc_start "$COUCH_PROC" "$COUCH_BIN" --host 127.0.0.1 \
             --port "$P_COUCH" --dir "$COUCH_DIR/data" \
