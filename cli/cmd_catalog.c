@@ -54,6 +54,7 @@ catalog_usage(FILE *out)
           "  {\"Kind\":\"AddValues\",\"Base\":\"1.5-ext\",\"Version\":"
           "\"1.5-ext.1\",\n"
           "   \"Values\":{\"Event\":[\"...\"]}}\n"
+          "  {\"Kind\":\"SetMembers\",\"Members\":[\"AssociationMSP\",...]}\n"
           "options:\n"
           "  --org ORG        Brokerage (default), Association or MLS\n"
           "  --user ROLE      client or admin (default: admin for changes,\n"

@@ -8,6 +8,7 @@
  * admin of a member org proposes a change, admins of a majority of the
  * member orgs approve it, and the approval that reaches the majority
  * applies it. Every step is one transaction with one chaincode event.
+ * The member list itself changes the same way (SetMembers).
  *
  * Keys (composite, type "cat"):
  *   [active]            {"Version","Proposal","Since"}
@@ -256,7 +257,7 @@ view_dispose(struct view *v)
 static int
 members_valid(const json_t *arr)
 {
-    size_t i;
+    size_t i, k;
 
     if (!json_is_array(arr) || json_array_size(arr) == 0 ||
         json_array_size(arr) > MAX_MEMBERS)
@@ -267,6 +268,9 @@ members_valid(const json_t *arr)
         if (!json_is_string(m) || json_string_length(m) == 0 ||
             json_string_length(m) > EVL_MAX_VALUE_LEN)
             return 0;
+        for (k = 0; k < i; k++)
+            if (json_equal(m, json_array_get(arr, k)))
+                return 0;
     }
     return 1;
 }
@@ -505,6 +509,7 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
 {
     static const char *const add_keys[] = {"Kind", "Profile"};
     static const char *const act_keys[] = {"Kind", "Version"};
+    static const char *const mem_keys[] = {"Kind", "Members"};
     static const char *const val_keys[] = {"Kind", "Base", "Version",
                                            "Values", "Description"};
     const char *kind = json_string_value(json_object_get(change, "Kind"));
@@ -516,7 +521,22 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
     if (kind == NULL)
         return evl_reject(rej, EVL_INVALID_PROPOSAL, "Kind", (size_t)-1,
                           "the change needs Kind: AddProfile, "
-                          "ActivateProfile or AddValues");
+                          "ActivateProfile, AddValues or SetMembers");
+    if (strcmp(kind, "SetMembers") == 0) {
+        const json_t *m = json_object_get(change, "Members");
+
+        rc = only_keys(change, mem_keys, 2, rej);
+        if (rc != HLF_OK)
+            return rc;
+        if (!members_valid(m))
+            return evl_reject(rej, EVL_INVALID_PROPOSAL, "Members",
+                              (size_t)-1,
+                              "Members must be 1 to %d distinct MSP ids",
+                              MAX_MEMBERS);
+        json_object_set_new(prop, "Kind", json_string(kind));
+        json_object_set(prop, "Members", (json_t *)m);
+        return HLF_OK;
+    }
     if (strcmp(kind, "ActivateProfile") == 0) {
         rc = only_keys(change, act_keys, 2, rej);
         if (rc != HLF_OK)
@@ -576,7 +596,7 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
         evl_echo(kind, strlen(kind), shown, sizeof(shown));
         return evl_reject(rej, EVL_INVALID_PROPOSAL, "Kind", (size_t)-1,
                           "unknown Kind '%s'; the kinds are AddProfile, "
-                          "ActivateProfile, AddValues",
+                          "ActivateProfile, AddValues, SetMembers",
                           shown);
     }
     /* Both adding kinds end in a whole new profile; parse it as one. */
@@ -620,6 +640,16 @@ apply(hlf_stub_t *stub, const json_t *prop, const char *when,
     json_t *doc;
     int rc, exists = 0;
 
+    /* The member list is replaced; approvals count against the new one. */
+    if (strcmp(kind, "SetMembers") == 0) {
+        doc = json_pack("{s:O}", "Members",
+                        json_object_get(prop, "Members"));
+        if (doc == NULL)
+            return oom(rej);
+        rc = write_json(stub, "members", NULL, doc, rej);
+        json_decref(doc);
+        return rc;
+    }
     rc = profile_exists(stub, version, &exists, rej);
     if (rc != HLF_OK)
         return rc;

@@ -80,6 +80,16 @@ payload_str(const char *key)
     return last_str;
 }
 
+static json_int_t
+payload_int(const char *key)
+{
+    json_t *doc = json_loads(res.payload, 0, NULL);
+    json_int_t n = json_integer_value(json_object_get(doc, key));
+
+    json_decref(doc);
+    return n;
+}
+
 static size_t
 payload_array_size(const char *key)
 {
@@ -186,6 +196,7 @@ TEST_IMPL(majority_makes_it_effective)
     ASSERT_STR_EQ(payload_str("Status"), "Pending");
     ASSERT_STR_EQ(payload_str("ProposedBy"), "BrokerageMSP");
     ASSERT_EQ(payload_array_size("Approvals"), 0);
+    ASSERT_EQ(payload_int("Required"), 2);
     ASSERT_EQ(strlen(id), 36);
     /* Seeding: members, two built-in profiles, active, the proposal. */
     ASSERT_EQ(res.writes, 5);
@@ -497,6 +508,45 @@ TEST_IMPL(draft_fields_under_extended_profile)
     fake_ledger_free(l);
 }
 
+TEST_IMPL(member_list_is_governed_too)
+{
+    fake_ledger_t *l = fake_ledger_new();
+    char id[64];
+
+    admin_call(l, "BrokerageMSP", "ProposeCatalogChange",
+               "{\"Kind\":\"SetMembers\",\"Members\":[]}");
+    EXPECT_ERROR(400, "INVALID_PROPOSAL", "Members");
+    admin_call(l, "BrokerageMSP", "ProposeCatalogChange",
+               "{\"Kind\":\"SetMembers\",\"Members\":[\"A\",\"A\"]}");
+    EXPECT_ERROR(400, "INVALID_PROPOSAL", "Members");
+    /* TitleMSP is not a member yet: it cannot approve. */
+    propose(l, "{\"Kind\":\"SetMembers\",\"Members\":[\"AssociationMSP\","
+               "\"BrokerageMSP\",\"MLSMSP\",\"TitleMSP\"]}",
+            id);
+    admin_call(l, "TitleMSP", "ApproveCatalogChange", id);
+    EXPECT_ERROR(403, "NOT_MEMBER", NULL);
+    admin_call(l, "BrokerageMSP", "ApproveCatalogChange", id);
+    ASSERT_STR_EQ(payload_str("Status"), "Pending");
+    admin_call(l, "MLSMSP", "ApproveCatalogChange", id);
+    ASSERT_STR_EQ(payload_str("Status"), "Effective");
+    call(l, "GetCatalog", NULL);
+    ASSERT_EQ(payload_array_size("Members"), 4);
+    /* Four members: a majority is three. */
+    propose(l, ACTIVATE("1.5-ext"), id);
+    ASSERT_EQ(payload_int("Required"), 3);
+    admin_call(l, "BrokerageMSP", "ApproveCatalogChange", id);
+    admin_call(l, "MLSMSP", "ApproveCatalogChange", id);
+    ASSERT_STR_EQ(payload_str("Status"), "Pending");
+    call(l, "GetCatalog", NULL);
+    ASSERT_STR_EQ(payload_str("Version"), "1.3");
+    admin_call(l, "TitleMSP", "ApproveCatalogChange", id);
+    ASSERT_STR_EQ(res.event_name, "CatalogChangeEffective");
+    call(l, "GetCatalog", NULL);
+    ASSERT_STR_EQ(payload_str("Version"), "1.5-ext");
+    fake_result_dispose(&res);
+    fake_ledger_free(l);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(catalog_before_seeding),
     TEST_ENTRY(majority_makes_it_effective),
@@ -504,6 +554,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(proposal_errors),
     TEST_ENTRY(new_profiles_are_data),
     TEST_ENTRY(draft_fields_under_extended_profile),
+    TEST_ENTRY(member_list_is_governed_too),
 };
 
 TEST_MAIN(tests)
