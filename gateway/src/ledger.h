@@ -50,19 +50,8 @@ extern "C" {
  */
 #define GW_IDEM_SETTLE_S 30
 
-/*
- * Failures map to REST answers through the core's one table,
- * gw_hlf_error_answer / gw_reply_hlf_error (gw.h). The two names below
- * are aliases of it kept for modules written against them
- * (routes_referrals.c); new code uses the gw.h names.
- */
-typedef gw_hlf_answer_t gw_ledger_answer_t;
-
-static inline int
-gw_ledger_map_error(const hlf_error_t *e, gw_ledger_answer_t *a)
-{
-    return gw_hlf_error_answer(e, a);
-}
+/* Failures map to REST answers through the core's one table,
+ * gw_hlf_error_answer / gw_reply_hlf_error (gw.h). */
 
 /* ------------------------------------------------------------------ */
 /* Fabric calls with deadlines and failover (submit.c)                */
