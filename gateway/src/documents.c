@@ -19,10 +19,11 @@
  * caller-chosen types from the API origin would let one member plant
  * active content for another.
  *
- * Size: a document may be up to documents_max_bytes (413 beyond). The
- * HTTP core still buffers request bodies up to max_body_bytes, so the
- * effective limit is the smaller of the two until the core can stream a
- * body to a sink (requested from the core's owner).
+ * Size: a document may be up to documents_max_bytes (413 beyond): the
+ * route is a GW_ROUTE_DOCUMENT route, so the HTTP core buffers its body up
+ * to that limit instead of max_body_bytes (which bounds JSON bodies). The
+ * body is held in memory while it is hashed and written; a streaming sink
+ * would lower the peak for very large limits.
  *
  * THREAD SAFETY: handlers run on MHD threads and only validate; file I/O
  * runs in pool jobs. The module state (directory path, metrics) is set at
@@ -309,7 +310,7 @@ documents_init(const gw_config_t *cfg, hlf_error_t *err)
     if (m_docs == NULL)
         return hlf_error_set(err, HLF_ENOMEM, "documents metric");
     rc = gw_http_route("POST", "/v1/documents", post_document,
-                       GW_ROUTE_AUTH | GW_ROUTE_BODY);
+                       GW_ROUTE_AUTH | GW_ROUTE_DOCUMENT);
     if (rc == HLF_OK)
         rc = gw_http_route("GET", "/v1/documents/{cid}", get_document,
                            GW_ROUTE_AUTH);

@@ -372,8 +372,10 @@ typedef int (*gw_handler_fn)(gw_req_t *req);
 enum {
     GW_ROUTE_AUTH = 1 << 0, /* bearer API key required (401), rate limit */
     GW_ROUTE_BODY = 1 << 1, /* a request body is accepted (else 413) */
-    GW_ROUTE_JSON = 1 << 2  /* body must be application/json (415) and
+    GW_ROUTE_JSON = 1 << 2, /* body must be application/json (415) and
                                parse (400 MALFORMED_JSON); implies BODY */
+    GW_ROUTE_DOCUMENT = 1 << 3 /* body limit is documents_max_bytes instead
+                                  of max_body_bytes; implies BODY */
 };
 
 /*

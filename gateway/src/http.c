@@ -173,6 +173,7 @@ struct gw_req_s {
     kvlist_t params, query, headers;
     char *body;
     size_t body_len;
+    size_t body_cap;     /* allocated size of body */
     int body_over;
     json_t *json;
     gw_principal_t principal;
@@ -408,7 +409,8 @@ gw_http_route(const char *method, const char *pattern,
     r.method = hlf_strdup(method);
     r.pattern = hlf_strdup(pattern);
     r.fn = handler;
-    r.flags = flags & GW_ROUTE_JSON ? flags | GW_ROUTE_BODY : flags;
+    r.flags = flags & (GW_ROUTE_JSON | GW_ROUTE_DOCUMENT)
+                  ? flags | GW_ROUTE_BODY : flags;
     nr = hlf_realloc(routes, (nroutes + 1) * sizeof(*nr));
     if (r.method == NULL || r.pattern == NULL || nr == NULL) {
         route_free(&r);
@@ -1602,6 +1604,15 @@ is_json_type(const char *ct)
     return *ct == '\0' || *ct == ';';
 }
 
+/* The largest request body the matched route takes. */
+static size_t
+body_limit(const gw_req_t *req)
+{
+    return req->route != NULL && (req->route->flags & GW_ROUTE_DOCUMENT)
+               ? hcfg->documents_max_bytes
+               : hcfg->max_body_bytes;
+}
+
 /* Checks that need only the headers. HLF_OK to go on reading the body. */
 static int
 begin(gw_req_t *req)
@@ -1651,40 +1662,50 @@ begin(gw_req_t *req)
                    0, "the request body must be application/json");
         return HLF_EINVAL;
     }
-    if ((unsigned long long)clen > hcfg->max_body_bytes) {
+    if ((unsigned long long)clen > body_limit(req)) {
         core_error(req, GW_ERR_PAYLOAD_TOO_LARGE, NULL, NULL, 0,
                    "request body of %lld bytes exceeds the limit of %zu",
-                   clen, hcfg->max_body_bytes);
+                   clen, body_limit(req));
         return HLF_ETOOBIG;
     }
     return HLF_OK;
 }
 
-/* Append upload data, capped at max_body_bytes. */
+/* Append upload data, capped at the route's body limit. The buffer grows
+ * geometrically: document uploads arrive in many small pieces. */
 static void
 body_append(gw_req_t *req, const char *data, size_t n)
 {
+    size_t limit = body_limit(req);
     char *nb;
 
     if (req->body_over)
         return;
-    if (n > hcfg->max_body_bytes - req->body_len) {
+    if (n > limit - req->body_len) {
         req->body_over = 1;
         core_error(req, GW_ERR_PAYLOAD_TOO_LARGE, NULL, NULL, 0,
-                   "request body exceeds the limit of %zu bytes",
-                   hcfg->max_body_bytes);
+                   "request body exceeds the limit of %zu bytes", limit);
         return;
     }
-    nb = hlf_realloc(req->body, req->body_len + n + 1);
-    if (nb == NULL) {
-        req->body_over = 1;
-        core_error(req, GW_ERR_INTERNAL, NULL, NULL, 0, "out of memory");
-        return;
+    if (req->body_len + n + 1 > req->body_cap) {
+        size_t cap = req->body_cap ? req->body_cap : 1024;
+
+        while (cap < req->body_len + n + 1)
+            cap *= 2;
+        if (cap > limit + 1)
+            cap = limit + 1;
+        nb = hlf_realloc(req->body, cap);
+        if (nb == NULL) {
+            req->body_over = 1;
+            core_error(req, GW_ERR_INTERNAL, NULL, NULL, 0, "out of memory");
+            return;
+        }
+        req->body = nb;
+        req->body_cap = cap;
     }
-    memcpy(nb + req->body_len, data, n);
-    req->body = nb;
+    memcpy(req->body + req->body_len, data, n);
     req->body_len += n;
-    nb[req->body_len] = '\0';
+    req->body[req->body_len] = '\0';
 }
 
 /* Run the handler on a complete request. */
