@@ -162,6 +162,23 @@ print_gateway_summary() {
     printf '  stream: curl -sSN -H "Authorization: Bearer %s" %s/v1/stream\n' \
         "$(gw_key MLS)" "$(gateway_url)"
     print_gateway_education_example
+    print_gateway_reports_example
+}
+
+# Reports from the network's CouchDB index (issue 4): the member activity
+# report of the Education example's member, a search and the onboarding
+# dashboard. Only when the network runs its CouchDB.
+print_gateway_reports_example() {
+    local key url
+    couchdb_enabled || return 0
+    key=$(gw_key Association)
+    url=$(gateway_url)
+    cat <<EOF
+  reports from the CouchDB index ($(couch_url)/$COUCH_DB):
+    curl -sS -H "Authorization: Bearer $key" $url/v1/reports/member-activity/MBR-104729
+    curl -sS -H "Authorization: Bearer $key" '$url/v1/events?Event=Education&order=desc&limit=10'
+    curl -sS -H "Authorization: Bearer $key" $url/v1/reports/onboarding
+EOF
 }
 
 # An association Education event with its certificate off-chain (issue 5):
