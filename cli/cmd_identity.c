@@ -223,10 +223,16 @@ ledger_call(const opts_t *o, const char *default_user, int write,
 
 /* The sub-command name, or NULL after printing usage. */
 static const char *
-subcommand(int argc, char **argv)
+subcommand(int argc, char **argv, int *rc)
 {
+    *rc = RESOCTL_EXIT_USAGE;
     if (argc < 2) {
         usage(stderr);
+        return NULL;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        *rc = RESOCTL_EXIT_OK;
         return NULL;
     }
     return argv[1];
@@ -245,7 +251,8 @@ need_positional(const opts_t *o, const char *what)
 int
 resoctl_cmd_recorder(int argc, char **argv)
 {
-    const char *sub = subcommand(argc, argv);
+    int rc0;
+    const char *sub = subcommand(argc, argv, &rc0);
     json_t *doc, *clients;
     char *text;
     opts_t o;
@@ -253,7 +260,7 @@ resoctl_cmd_recorder(int argc, char **argv)
     int rc;
 
     if (sub == NULL)
-        return RESOCTL_EXIT_USAGE;
+        return rc0;
     rc = parse_opts(argc, argv, 2, &o);
     if (rc < 0)
         rc = need_positional(&o, "a Recorder id");
@@ -289,13 +296,14 @@ resoctl_cmd_recorder(int argc, char **argv)
 int
 resoctl_cmd_did(int argc, char **argv)
 {
-    const char *sub = subcommand(argc, argv);
+    int rc0;
+    const char *sub = subcommand(argc, argv, &rc0);
     char *text;
     opts_t o;
     int rc;
 
     if (sub == NULL)
-        return RESOCTL_EXIT_USAGE;
+        return rc0;
     rc = parse_opts(argc, argv, 2, &o);
     if (rc < 0)
         rc = need_positional(&o, strcmp(sub, "create") == 0 ||
@@ -384,13 +392,14 @@ upi_parse_cmd(const char *text)
 int
 resoctl_cmd_upi(int argc, char **argv)
 {
-    const char *sub = subcommand(argc, argv);
+    int rc0;
+    const char *sub = subcommand(argc, argv, &rc0);
     char urn[EVL_UPI_SIZE], why[256];
     opts_t o;
     int rc;
 
     if (sub == NULL)
-        return RESOCTL_EXIT_USAGE;
+        return rc0;
     rc = parse_opts(argc, argv, 2, &o);
     if (rc >= 0)
         return rc;

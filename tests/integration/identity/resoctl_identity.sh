@@ -63,6 +63,9 @@ exact '{
 
 check 0 "recorder  " --help
 check 0 "upi       " --help
+check 0 "usage: resoctl recorder register" recorder --help
+check 0 "resoctl did resolve DID" did -h
+check 0 "resoctl upi convert DASH-UPI" upi --help
 check 2 "upi build needs --country" upi build --country US
 check 2 "expected build, convert, hash or parse" upi bogus x
 check 2 "a UPI is required" upi parse
