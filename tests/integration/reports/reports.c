@@ -13,10 +13,16 @@
  *   with the transaction information of the ledger;
  * - lookup, subject and time-range filters return exactly the expected
  *   events;
- * - the onboarding report on the RCP-002 fixture. The channel runs the
- *   1.3 lookup profile here (RCP-002 values need the extended profile),
- *   so these documents are written into the index directly, in the
- *   indexer's schema, next to the indexed ledger events;
+ * - the onboarding report on RCP-002 events recorded on the ledger: the
+ *   test activates the extended profile 1.5-ext through the catalog
+ *   governance (resoctl catalog activate), records three applicants and
+ *   restores the previous profile before it checks anything, so a failed
+ *   check never leaves the channel on another profile; tiles, latest
+ *   states, the stuck list (stuck_days=0) and the milestone counts must be
+ *   exactly those of the recorded events;
+ * - the onboarding report on the larger RCP-002 fixture (100 days of
+ *   history, which cannot be recorded with today's timestamps), written
+ *   into the index directly in the indexer's schema;
  * - CouchDB stopped: recording goes on, reports answer 503
  *   INDEX_UNAVAILABLE with Retry-After; CouchDB back: the index catches
  *   up and the new event is found.
@@ -396,6 +402,187 @@ check_onboarding(void)
     json_decref(b);
 }
 
+/* Run `resoctl catalog ...` on the fixture network; stdout into out. */
+static int
+resoctl_catalog(const char *args, char *out, size_t n)
+{
+    char cmd[1024], *run = netfx_run_dir();
+    size_t got = 0;
+    FILE *fp;
+
+    snprintf(cmd, sizeof(cmd), "'%s' catalog %s --run-dir '%s' 2>&1",
+             getenv("RESOCTL"), args, run);
+    free(run);
+    fp = popen(cmd, "r");
+    if (fp == NULL)
+        return -1;
+    got = fread(out, 1, n - 1, fp);
+    out[got] = '\0';
+    return pclose(fp) == 0 ? 0 : -1;
+}
+
+/* Record one RCP-002 event as Brokerage; the HTTP status (0: no answer). */
+static long
+record_onboarding(const char *subject, const char *event, const char *state,
+                  const char *rcp_recorder)
+{
+    char body[512];
+    gwt_resp_t r;
+    long st;
+
+    snprintf(body, sizeof(body),
+             "{\"EventSubject\":\"%s\",\"System\":\"Transaction "
+             "Management Service\",\"SubjectType\":\"Agent\",\"Entity\":"
+             "\"Agent\",\"Event\":\"%s\",\"State\":\"%s\",\"Recorder\":"
+             "\"%s\",\"Application\":\"reports-it\"}",
+             subject, event, state, rcp_recorder);
+    gwproc_request(&g, 0, "POST", "/v1/events", body, NULL, &r);
+    st = r.status;
+    if (st != 201)
+        fprintf(stderr, "POST %s %s %s: %ld %s\n", subject, event, state,
+                st, r.body);
+    gwt_resp_free(&r);
+    return st;
+}
+
+/*
+ * RCP-002 onboarding recorded on the ledger under 1.5-ext: applicant A
+ * goes Application Started -> License1 Provided -> ICA Signed, B is
+ * Started then License1 Denied, C Started then Verification Failed
+ * (terminal).
+ */
+static void
+check_onboarding_on_ledger(void)
+{
+    static const struct {
+        int who;
+        const char *event, *state;
+    } plan[] = {
+        {0, "Application", "Started"}, {0, "License1", "Provided"},
+        {0, "ICA", "Signed"},          {1, "Application", "Started"},
+        {1, "License1", "Denied"},     {2, "Application", "Started"},
+        {2, "Verification", "Failed"},
+    };
+    enum { NPLAN = sizeof(plan) / sizeof(plan[0]) };
+    char out[65536], prev[64], args[96], rec_ob[128], who[3][80], path[256];
+    long st[NPLAN];
+    json_t *cat, *b, *latest, *stuck, *ms, *m;
+    const char *v;
+    char *tiles;
+    size_t i, k;
+
+    /* Which profile is active now, to restore it. */
+    ASSERT_EQ(resoctl_catalog("show", out, sizeof(out)), 0);
+    cat = json_loads(strchr(out, '{'), JSON_DISABLE_EOF_CHECK, NULL);
+    ASSERT_NOT_NULL(cat);
+    v = netfx_str(cat, "Version");
+    ASSERT_NOT_NULL(v);
+    snprintf(prev, sizeof(prev), "%s", v);
+    json_decref(cat);
+    snprintf(rec_ob, sizeof(rec_ob), "%s:onboarding", recorder);
+    for (i = 0; i < 3; i++)
+        snprintf(who[i], sizeof(who[i]), "%s-J%zu", subjects[0], i);
+
+    if (strcmp(prev, "1.5-ext") != 0 &&
+        resoctl_catalog("activate 1.5-ext", out, sizeof(out)) != 0)
+        TEST__FAIL("resoctl catalog activate 1.5-ext: %s", out);
+    for (i = 0; i < NPLAN; i++)
+        st[i] = record_onboarding(who[plan[i].who], plan[i].event,
+                                  plan[i].state, rec_ob);
+    /* Restore before any assertion can end the test. */
+    if (strcmp(prev, "1.5-ext") != 0) {
+        snprintf(args, sizeof(args), "activate %s", prev);
+        if (resoctl_catalog(args, out, sizeof(out)) != 0)
+            TEST__FAIL("resoctl catalog %s: %s", args, out);
+    }
+    for (i = 0; i < NPLAN; i++)
+        ASSERT_EQ(st[i], 201);
+
+    /* Indexed: the report sees all seven events of this Recorder. */
+    snprintf(path, sizeof(path),
+             "/v1/reports/onboarding?Recorder=%s&stuck_days=0", rec_ob);
+    for (k = 0;; k++) {
+        long s2;
+
+        b = get(path, &s2);
+        if (s2 == 200 && json_integer_value(json_object_get(b, "events")) ==
+                             NPLAN)
+            break;
+        json_decref(b);
+        if (k == 600)
+            TEST__FAIL("onboarding report never saw the %d events",
+                       (int)NPLAN);
+        gwt_sleep_ms(500);
+    }
+    ASSERT_EQ(json_integer_value(json_object_get(b, "applicants")), 3);
+    tiles = json_dumps(json_object_get(b, "tiles"),
+                       JSON_COMPACT | JSON_SORT_KEYS);
+    ASSERT_STR_EQ(tiles,
+                  "[{\"Event\":\"Application\",\"states\":[{\"State\":"
+                  "\"Started\",\"count\":3}],\"total\":3},"
+                  "{\"Event\":\"License1\",\"states\":[{\"State\":"
+                  "\"Denied\",\"count\":1},{\"State\":\"Provided\","
+                  "\"count\":1}],\"total\":2},"
+                  "{\"Event\":\"Verification\",\"states\":[{\"State\":"
+                  "\"Failed\",\"count\":1}],\"total\":1},"
+                  "{\"Event\":\"ICA\",\"states\":[{\"State\":"
+                  "\"Signed\",\"count\":1}],\"total\":1}]");
+    free(tiles);
+    /* Latest state of each applicant, by EventSubject. */
+    latest = json_object_get(b, "latest");
+    ASSERT_EQ(json_array_size(latest), 3);
+    {
+        static const char *const want[3][3] = {
+            {"ICA", "Signed", "f"}, {"License1", "Denied", "f"},
+            {"Verification", "Failed", "t"}};
+
+        for (i = 0; i < 3; i++) {
+            json_t *a = json_array_get(latest, i);
+
+            ASSERT_STR_EQ(netfx_str(a, "EventSubject"), who[i]);
+            ASSERT_STR_EQ(netfx_str(a, "Event"), want[i][0]);
+            ASSERT_STR_EQ(netfx_str(a, "State"), want[i][1]);
+            ASSERT_EQ(json_is_true(json_object_get(a, "terminal")),
+                      want[i][2][0] == 't');
+        }
+    }
+    /* stuck_days=0: every non-terminal applicant whose latest event is
+     * older than now; C (Verification Failed) is terminal. The report is
+     * asked again after a second so "older" holds. */
+    json_decref(b);
+    gwt_sleep_ms(1100);
+    b = get_ok(path);
+    stuck = json_object_get(b, "stuck");
+    ASSERT_EQ(json_array_size(stuck), 2);
+    {
+        const char *s0 = netfx_str(json_array_get(stuck, 0), "EventSubject");
+        const char *s1 = netfx_str(json_array_get(stuck, 1), "EventSubject");
+
+        ASSERT((strcmp(s0, who[0]) == 0 && strcmp(s1, who[1]) == 0) ||
+               (strcmp(s0, who[1]) == 0 && strcmp(s1, who[0]) == 0));
+    }
+    /* Milestones: only A reached Application Started -> License1 Provided
+     * and License1 Provided -> ICA Signed; nobody reached the later ones. */
+    ms = json_object_get(b, "milestones");
+    ASSERT_EQ(json_array_size(ms), 6);
+    for (i = 0; i < 6; i++) {
+        m = json_array_get(ms, i);
+        ASSERT_EQ(json_integer_value(json_object_get(m, "applicants")),
+                  i < 2 ? 1 : 0);
+        ASSERT_EQ(json_integer_value(json_object_get(m, "out_of_order")), 0);
+        if (i < 2)
+            ASSERT(json_is_real(json_object_get(m, "median_seconds")) &&
+                   json_real_value(json_object_get(m, "median_seconds")) >=
+                       0.0);
+        else
+            ASSERT(json_is_null(json_object_get(m, "median_seconds")));
+    }
+    ASSERT_STR_EQ(netfx_str(json_array_get(ms, 0), "from"),
+                  "Application Started");
+    ASSERT_STR_EQ(netfx_str(json_array_get(ms, 1), "to"), "ICA Signed");
+    json_decref(b);
+}
+
 /* CouchDB stopped: 503 with Retry-After, recording goes on; back: the
  * index catches up. */
 static void
@@ -442,6 +629,7 @@ TEST_IMPL(reports_on_the_ledger)
     check_member_activity();
     check_filters();
     check_onboarding();
+    check_onboarding_on_ledger();
     check_couch_down();
     teardown();
 }
