@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The ledger API of reso-gateway (private to routes_events.c, submit.c
- * and idem.c, and their unit tests): the REST routes that record and read
+ * and idem.c, the catalog, identity and referral routes, and their unit
+ * tests): the REST routes that record and read
  * RESO events, the Fabric calls behind them with per-request deadlines
  * and peer failover, the one mapping of libhlf failures to REST answers
  * for these routes, and the persistent Idempotency-Key store.
@@ -120,6 +121,22 @@ typedef struct gw_submit_s {
  */
 int gw_ledger_submit(gw_submit_t *s, hlf_error_t *err);
 void gw_submit_dispose(gw_submit_t *s);
+
+/*
+ * Submit fn(arg) (arg borrowed, NUL-terminated) as id, wait for the
+ * commit until deadline_ms and answer req: ok_status with the chaincode's
+ * result once committed; 202 {"txid","status":"PENDING"} with Location
+ * /v1/transactions/{txid} when the transaction is in the orderer's hands
+ * but its commit was not seen in time (it may still commit); else the
+ * failure through gw_reply_hlf_error. The one answer of the governance
+ * routes (catalog, recorders, DIDs); POST /v1/events has its own, with
+ * idempotency.
+ * THREAD SAFETY: a pool job (gw_req_defer); it blocks on Fabric.
+ */
+void gw_ledger_submit_reply(gw_req_t *req, const gw_config_t *cfg,
+                            const gw_identity_t *id, const char *fn,
+                            const char *arg, int64_t deadline_ms,
+                            int ok_status);
 
 /*
  * The commit status of txid, waiting at most until deadline_ms: HLF_OK

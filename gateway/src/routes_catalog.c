@@ -50,42 +50,6 @@ cat_job_free(void *p)
     hlf_free(j);
 }
 
-/* A submitted change: committed, still pending, or refused. */
-static void
-cat_submit(cat_job_t *j, int64_t deadline)
-{
-    char where[96];
-    gw_header_t loc = {"Location", where};
-    gw_submit_t s;
-    hlf_error_t e;
-
-    memset(&s, 0, sizeof(s));
-    hlf_error_clear(&e);
-    s.cfg = g_cfg;
-    s.id = j->id;
-    s.fn = j->fn;
-    s.arg = j->arg;
-    s.arglen = strlen(j->arg);
-    s.deadline_ms = deadline;
-    s.wait_commit = 1;
-    s.validation_code = -1;
-    if (gw_ledger_submit(&s, &e) == HLF_OK) {
-        gw_reply_raw(j->req, j->ok_status, "application/json", s.result,
-                     s.result_len, NULL, 0);
-    } else if (s.stage == GW_STAGE_COMMIT &&
-               (e.code == HLF_ETIMEDOUT || e.code == HLF_EUNAVAIL ||
-                e.code == HLF_ECOMMITSTATUS)) {
-        snprintf(where, sizeof(where), "/v1/transactions/%s", s.txid);
-        gw_reply_json(j->req, 202,
-                      json_pack("{s:s,s:s}", "txid", s.txid, "status",
-                                "PENDING"),
-                      &loc, 1);
-    } else {
-        gw_reply_hlf_error(j->req, &e);
-    }
-    gw_submit_dispose(&s);
-}
-
 static void
 cat_job(void *p)
 {
@@ -96,7 +60,8 @@ cat_job(void *p)
     hlf_error_t e;
 
     if (j->ok_status != 0) {
-        cat_submit(j, deadline);
+        gw_ledger_submit_reply(j->req, g_cfg, j->id, j->fn, j->arg,
+                               deadline, j->ok_status);
     } else if (gw_ledger_evaluate(g_cfg, j->id, j->fn, j->arg,
                                   strlen(j->arg), deadline, &res,
                                   &e) != HLF_OK) {

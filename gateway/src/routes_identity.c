@@ -85,10 +85,7 @@ id_job(void *arg)
     int64_t deadline = gw_now_ms() + gw_req_remaining_ms(j->req) -
                        GW_LEDGER_REPLY_MARGIN_MS;
     hlf_bytes_t res = {0};
-    gw_submit_t s;
     hlf_error_t e;
-    char loc[96];
-    gw_header_t h = {"Location", loc};
 
     hlf_error_clear(&e);
     if (!j->submit) {
@@ -104,31 +101,8 @@ id_job(void *arg)
         id_job_free(j);
         return;
     }
-    memset(&s, 0, sizeof(s));
-    s.cfg = g_cfg;
-    s.id = j->id;
-    s.fn = j->fn;
-    s.arg = j->arg;
-    s.arglen = strlen(j->arg);
-    s.deadline_ms = deadline;
-    s.wait_commit = 1;
-    s.validation_code = -1;
-    if (gw_ledger_submit(&s, &e) == HLF_OK) {
-        gw_reply_raw(j->req, j->ok_status, "application/json", s.result,
-                     s.result_len, NULL, 0);
-    } else if (s.stage == GW_STAGE_COMMIT &&
-               (e.code == HLF_ETIMEDOUT || e.code == HLF_EUNAVAIL ||
-                e.code == HLF_ECOMMITSTATUS)) {
-        /* In the orderer's hands: it may still commit. */
-        snprintf(loc, sizeof(loc), "/v1/transactions/%s", s.txid);
-        gw_reply_json(j->req, 202,
-                      json_pack("{s:s,s:s}", "txid", s.txid, "status",
-                                "PENDING"),
-                      &h, 1);
-    } else {
-        gw_reply_hlf_error(j->req, &e);
-    }
-    gw_submit_dispose(&s);
+    gw_ledger_submit_reply(j->req, g_cfg, j->id, j->fn, j->arg, deadline,
+                           j->ok_status);
     id_job_free(j);
 }
 

@@ -336,3 +336,41 @@ gw_submit_dispose(gw_submit_t *s)
     s->result = NULL;
     s->result_len = 0;
 }
+
+void
+gw_ledger_submit_reply(gw_req_t *req, const gw_config_t *cfg,
+                       const gw_identity_t *id, const char *fn,
+                       const char *arg, int64_t deadline_ms, int ok_status)
+{
+    char where[96];
+    gw_header_t loc = {"Location", where};
+    gw_submit_t s;
+    hlf_error_t e;
+
+    memset(&s, 0, sizeof(s));
+    hlf_error_clear(&e);
+    s.cfg = cfg;
+    s.id = id;
+    s.fn = fn;
+    s.arg = arg;
+    s.arglen = strlen(arg);
+    s.deadline_ms = deadline_ms;
+    s.wait_commit = 1;
+    s.validation_code = -1;
+    if (gw_ledger_submit(&s, &e) == HLF_OK) {
+        gw_reply_raw(req, ok_status, "application/json", s.result,
+                     s.result_len, NULL, 0);
+    } else if (s.stage == GW_STAGE_COMMIT &&
+               (e.code == HLF_ETIMEDOUT || e.code == HLF_EUNAVAIL ||
+                e.code == HLF_ECOMMITSTATUS)) {
+        /* In the orderer's hands: it may still commit. */
+        snprintf(where, sizeof(where), "/v1/transactions/%s", s.txid);
+        gw_reply_json(req, 202,
+                      json_pack("{s:s,s:s}", "txid", s.txid, "status",
+                                "PENDING"),
+                      &loc, 1);
+    } else {
+        gw_reply_hlf_error(req, &e);
+    }
+    gw_submit_dispose(&s);
+}
