@@ -27,9 +27,13 @@
 #include "cid.h"
 #include "netenv.h"
 #include "resoctl.h"
+#include "rest.h"
 
 /* Largest document read from a file or stdin. */
 #define DOC_MAX_BYTES (1024L * 1024 * 1024)
+/* Documents go as raw bytes; a large one may take minutes. */
+#define DOC_CONTENT_TYPE "application/octet-stream"
+#define DOC_TIMEOUT_S 300L
 
 typedef struct {
     const char *run_dir;
@@ -38,12 +42,6 @@ typedef struct {
     const char *out;        /* doc get -o FILE */
     const char *positional;
 } doc_opts_t;
-
-/* A growing byte buffer for file and HTTP bodies. */
-typedef struct {
-    char *data;
-    size_t len, cap;
-} buf_t;
 
 static void
 doc_usage(FILE *out)
@@ -120,111 +118,11 @@ doc_parse(int argc, char **argv, int first, doc_opts_t *o)
     return -1;
 }
 
-static int
-buf_add(buf_t *b, const void *p, size_t n)
-{
-    if (n > (size_t)DOC_MAX_BYTES - b->len)
-        return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        char *nd;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        nd = realloc(b->data, cap);
-        if (nd == NULL)
-            return -1;
-        b->data = nd;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *ud)
-{
-    return buf_add(ud, p, size * n) == 0 ? size * n : 0;
-}
-
-/* The gateway's URL and the org's API key from the network description. */
-static int
-gateway_of(const doc_opts_t *o, json_t **env, const char **url,
-           const char **key)
-{
-    char why[1024];
-    json_t *gw;
-
-    if (reso_netenv_load(NULL, o->run_dir, o->env_file, env, why,
-                         sizeof(why)) != 0) {
-        fprintf(stderr, "resoctl: %s\n", why);
-        return RESOCTL_EXIT_PREREQ;
-    }
-    gw = json_object_get(*env, "gateway");
-    *url = json_string_value(json_object_get(gw, "url"));
-    *key = json_string_value(
-        json_object_get(json_object_get(gw, "api_keys"), o->org));
-    if (*url == NULL || *key == NULL) {
-        fprintf(stderr, "resoctl: the network description has no gateway "
-                "URL or no API key for org %s (is reso-gateway running?)\n",
-                o->org);
-        json_decref(*env);
-        *env = NULL;
-        return RESOCTL_EXIT_PREREQ;
-    }
-    return -1;
-}
-
-/*
- * One request: method on url with the bearer key and an optional body.
- * Fills *status and resp. 0, or -1 after printing the transport error.
- */
-static int
-http(const char *method, const char *url, const char *key, const buf_t *body,
-     long *status, buf_t *resp)
-{
-    struct curl_slist *h = NULL;
-    char auth[512];
-    CURL *c;
-    CURLcode rc;
-
-    c = curl_easy_init();
-    if (c == NULL)
-        return -1;
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
-    h = curl_slist_append(h, auth);
-    h = curl_slist_append(h, "Content-Type: application/octet-stream");
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->data ? body->data : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)body->len);
-    }
-    rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    else
-        fprintf(stderr, "resoctl: %s %s: %s\n", method, url,
-                curl_easy_strerror(rc));
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK ? 0 : -1;
-}
-
 /* Print a non-2xx answer (the gateway's error JSON) and map the status. */
 static int
-http_failed(long status, const buf_t *resp)
+http_failed(long status, const resoctl_buf_t *resp)
 {
-    fprintf(stderr, "%s\n", resp->data != NULL ? resp->data : "");
+    fprintf(stderr, "%s\n", resoctl_buf_text(resp));
     if (status == 404)
         return RESOCTL_EXIT_NOTFOUND;
     return status >= 400 && status < 500 ? RESOCTL_EXIT_REJECTED
@@ -232,7 +130,7 @@ http_failed(long status, const buf_t *resp)
 }
 
 static int
-read_input(const char *path, buf_t *b)
+read_input(const char *path, resoctl_buf_t *b)
 {
     FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     char chunk[65536];
@@ -244,7 +142,7 @@ read_input(const char *path, buf_t *b)
         return -1;
     }
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        if (buf_add(b, chunk, n) != 0) {
+        if (resoctl_buf_add(b, chunk, n) != 0) {
             fprintf(stderr, "resoctl: %s is larger than %ld bytes or "
                     "memory ran out\n", path, DOC_MAX_BYTES);
             rc = -1;
@@ -262,7 +160,8 @@ read_input(const char *path, buf_t *b)
 static int
 doc_put(const doc_opts_t *o)
 {
-    buf_t in = {0}, resp = {0};
+    resoctl_buf_t in = {NULL, 0, 0, DOC_MAX_BYTES};
+    resoctl_buf_t resp = {NULL, 0, 0, DOC_MAX_BYTES};
     json_t *env = NULL, *ans = NULL;
     const char *url, *key, *got;
     char cid[GW_CID_BUFSZ], full[2048];
@@ -275,14 +174,16 @@ doc_put(const doc_opts_t *o)
         free(in.data);
         return RESOCTL_EXIT_FAIL;
     }
-    rc = gateway_of(o, &env, &url, &key);
+    rc = resoctl_rest_gateway(o->run_dir, o->env_file, o->org, &env, &url,
+                              &key);
     if (rc >= 0) {
         free(in.data);
         return rc;
     }
     snprintf(full, sizeof(full), "%s/v1/documents", url);
     rc = RESOCTL_EXIT_FAIL;
-    if (http("POST", full, key, &in, &status, &resp) != 0)
+    if (resoctl_rest_call("POST", full, key, DOC_CONTENT_TYPE, &in,
+                          DOC_TIMEOUT_S, &status, &resp) != 0)
         goto out;
     if (status != 201) {
         rc = http_failed(status, &resp);
@@ -311,7 +212,7 @@ doc_get(const doc_opts_t *o)
 {
     const char *want = o->positional, *url, *key;
     char cid[GW_CID_BUFSZ], full[2048];
-    buf_t resp = {0};
+    resoctl_buf_t resp = {NULL, 0, 0, DOC_MAX_BYTES};
     json_t *env = NULL;
     long status = 0;
     FILE *fp;
@@ -324,12 +225,14 @@ doc_get(const doc_opts_t *o)
                 "characters) or urn:ipfs: address\n", o->positional);
         return RESOCTL_EXIT_USAGE;
     }
-    rc = gateway_of(o, &env, &url, &key);
+    rc = resoctl_rest_gateway(o->run_dir, o->env_file, o->org, &env, &url,
+                              &key);
     if (rc >= 0)
         return rc;
     snprintf(full, sizeof(full), "%s/v1/documents/%s", url, want);
     rc = RESOCTL_EXIT_FAIL;
-    if (http("GET", full, key, NULL, &status, &resp) != 0)
+    if (resoctl_rest_call("GET", full, key, DOC_CONTENT_TYPE, NULL,
+                          DOC_TIMEOUT_S, &status, &resp) != 0)
         goto out;
     if (status != 200) {
         rc = http_failed(status, &resp);

@@ -25,9 +25,11 @@
 
 #include "netenv.h"
 #include "resoctl.h"
+#include "rest.h"
 
 /* Largest status answer accepted (it is a few hundred bytes). */
 #define IDX_MAX_ANSWER 65536
+#define IDX_TIMEOUT_S 30L
 #define IDX_WAIT_DEFAULT_S 600
 
 typedef struct {
@@ -38,11 +40,6 @@ typedef struct {
     int wait;
     long timeout_s;
 } idx_opts_t;
-
-typedef struct {
-    char data[IDX_MAX_ANSWER];
-    size_t len;
-} answer_t;
 
 static void
 idx_usage(FILE *out)
@@ -64,79 +61,43 @@ idx_usage(FILE *out)
           out);
 }
 
-static size_t
-on_answer(char *p, size_t size, size_t n, void *ud)
-{
-    answer_t *a = ud;
-
-    if (size * n >= sizeof(a->data) - a->len)
-        return 0;
-    memcpy(a->data + a->len, p, size * n);
-    a->len += size * n;
-    a->data[a->len] = '\0';
-    return size * n;
-}
-
 /*
- * method on url + path with the bearer key. *status and a (the body).
- * 0, or -1 after printing the transport error.
+ * method on url + path with the bearer key (a POST has an empty body).
+ * *status and a (the body, new). 0, or -1 after printing the transport
+ * error.
  */
 static int
 call(const char *method, const char *url, const char *path, const char *key,
-     long *status, answer_t *a)
+     long *status, resoctl_buf_t *a)
 {
-    struct curl_slist *h = NULL;
-    char auth[512], full[1024];
-    CURLcode rc;
-    CURL *c = curl_easy_init();
+    static const resoctl_buf_t empty = {NULL, 0, 0, 0};
+    char full[1024];
 
-    if (c == NULL)
-        return -1;
-    a->len = 0;
-    a->data[0] = '\0';
+    a->data = NULL;
+    a->len = a->cap = 0;
+    a->max = IDX_MAX_ANSWER - 1;
     snprintf(full, sizeof(full), "%s%s", url, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
-    h = curl_slist_append(h, auth);
-    curl_easy_setopt(c, CURLOPT_URL, full);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    else
-        fprintf(stderr, "resoctl: %s %s: %s\n", method, full,
-                curl_easy_strerror(rc));
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK ? 0 : -1;
+    return resoctl_rest_call(method, full, key, NULL,
+                             strcmp(method, "POST") == 0 ? &empty : NULL,
+                             IDX_TIMEOUT_S, status, a);
 }
 
 /* GET the status as JSON (new) or NULL after printing why. */
 static json_t *
 get_status(const char *url, const char *key)
 {
-    answer_t *a = malloc(sizeof(*a));
+    resoctl_buf_t a;
     json_t *j = NULL;
     long status = 0;
 
-    if (a == NULL)
-        return NULL;
-    if (call("GET", url, "/v1/index/status", key, &status, a) == 0) {
+    if (call("GET", url, "/v1/index/status", key, &status, &a) == 0) {
         if (status == 200)
-            j = json_loadb(a->data, a->len, 0, NULL);
+            j = json_loadb(resoctl_buf_text(&a), a.len, 0, NULL);
         if (j == NULL)
             fprintf(stderr, "resoctl: GET /v1/index/status: HTTP %ld %s\n",
-                    status, a->data);
+                    status, resoctl_buf_text(&a));
     }
-    free(a);
+    free(a.data);
     return j;
 }
 
@@ -275,10 +236,9 @@ int
 resoctl_cmd_index(int argc, char **argv)
 {
     idx_opts_t o;
-    json_t *env = NULL, *gw, *st;
+    json_t *env = NULL, *st;
     const char *url, *key, *sub;
-    answer_t *a = NULL;
-    char why[1024];
+    resoctl_buf_t a = {NULL, 0, 0, 0};
     long status = 0;
     int rc;
 
@@ -294,22 +254,10 @@ resoctl_cmd_index(int argc, char **argv)
     }
     if ((rc = idx_parse(argc, argv, &o)) >= 0)
         return rc;
-    if (reso_netenv_load(NULL, o.run_dir, o.env_file, &env, why,
-                         sizeof(why)) != 0) {
-        fprintf(stderr, "resoctl: %s\n", why);
-        return RESOCTL_EXIT_PREREQ;
-    }
-    gw = json_object_get(env, "gateway");
-    url = json_string_value(json_object_get(gw, "url"));
-    key = json_string_value(
-        json_object_get(json_object_get(gw, "api_keys"), o.org));
-    if (url == NULL || key == NULL) {
-        fprintf(stderr, "resoctl: the network description has no gateway "
-                "URL or no API key for org %s (is reso-gateway running?)\n",
-                o.org);
-        json_decref(env);
-        return RESOCTL_EXIT_PREREQ;
-    }
+    rc = resoctl_rest_gateway(o.run_dir, o.env_file, o.org, &env, &url,
+                              &key);
+    if (rc >= 0)
+        return rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (strcmp(sub, "status") == 0) {
         st = get_status(url, key);
@@ -322,13 +270,11 @@ resoctl_cmd_index(int argc, char **argv)
         goto done;
     }
     rc = RESOCTL_EXIT_FAIL;
-    a = malloc(sizeof(*a));
-    if (a == NULL || call("POST", url, "/v1/index/rebuild", key, &status,
-                          a) != 0)
+    if (call("POST", url, "/v1/index/rebuild", key, &status, &a) != 0)
         goto done;
     if (status != 202) {
         fprintf(stderr, "resoctl: POST /v1/index/rebuild: HTTP %ld %s\n",
-                status, a->data);
+                status, resoctl_buf_text(&a));
         goto done;
     }
     if (!o.wait) {
@@ -337,7 +283,7 @@ resoctl_cmd_index(int argc, char **argv)
                    "re-indexes from block 0\n(follow it with `resoctl "
                    "index status`)\n");
         else
-            printf("%s\n", a->data);
+            printf("%s\n", resoctl_buf_text(&a));
         rc = RESOCTL_EXIT_OK;
         goto done;
     }
@@ -346,7 +292,7 @@ resoctl_cmd_index(int argc, char **argv)
     rc = wait_current(url, key, &o);
 
 done:
-    free(a);
+    free(a.data);
     json_decref(env);
     curl_global_cleanup();
     return rc;
