@@ -130,40 +130,18 @@ static int
 catalog_call(json_t *env, const char *org, const char *user, int write,
              const char *fn, const char *arg, json_t **out)
 {
-    hlf_bytes_t a = hlf_bytes_str(arg != NULL ? arg : ""), res = {0};
-    reso_org_t o;
-    hlf_error_t err;
-    char why[1024];
+    hlf_bytes_t res = {0};
     int rc;
 
     *out = NULL;
-    memset(&o, 0, sizeof(o));
-    if (reso_netenv_open_org(env, org, user, &o, why, sizeof(why)) != 0) {
-        fprintf(stderr, "resoctl: --org %s: %s\n", org, why);
-        return RESOCTL_EXIT_FAIL;
-    }
-    hlf_error_clear(&err);
-    rc = write ? hlf_contract_submit(o.contract, fn, &a, arg != NULL, &res,
-                                     &err)
-               : hlf_contract_evaluate(o.contract, fn, &a, arg != NULL, &res,
-                                       &err);
-    if (rc != HLF_OK) {
-        if (err.code == HLF_ECHAINCODE && err.chaincode_message[0] != '\0') {
-            fprintf(stderr, "%s\n", err.chaincode_message);
-            rc = err.chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
-                                             : RESOCTL_EXIT_REJECTED;
-        } else {
-            fprintf(stderr, "resoctl: %s failed: %s\n", fn, err.text);
-            rc = RESOCTL_EXIT_FAIL;
-        }
-    } else {
+    rc = reso_netenv_call(env, org, user, write, fn, arg, &res);
+    if (rc == RESOCTL_EXIT_OK) {
         *out = json_loadb((const char *)res.data, res.len, 0, NULL);
         rc = *out != NULL ? RESOCTL_EXIT_OK : RESOCTL_EXIT_FAIL;
         if (*out == NULL)
             fprintf(stderr, "resoctl: %s answered something not JSON\n", fn);
     }
     hlf_bytes_free(&res);
-    reso_netenv_close_org(&o);
     return rc;
 }
 

@@ -292,10 +292,8 @@ resoctl_cmd_doc(int argc, char **argv)
 int
 resoctl_cmd_referral(int argc, char **argv)
 {
-    hlf_bytes_t arg, result = {0};
-    reso_org_t org;
-    json_t *env = NULL, *tree;
-    hlf_error_t err;
+    hlf_bytes_t result = {0};
+    json_t *env = NULL;
     doc_opts_t o;
     char why[1024];
     int rc;
@@ -309,42 +307,16 @@ resoctl_cmd_referral(int argc, char **argv)
     rc = doc_parse(argc, argv, 2, &o);
     if (rc >= 0)
         return rc;
-    memset(&org, 0, sizeof(org));
     if (reso_netenv_load(NULL, o.run_dir, o.env_file, &env, why,
                          sizeof(why)) != 0) {
         fprintf(stderr, "resoctl: %s\n", why);
         return RESOCTL_EXIT_PREREQ;
     }
-    if (reso_netenv_open_org(env, o.org, "client", &org, why,
-                             sizeof(why)) != 0) {
-        fprintf(stderr, "resoctl: --org %s: %s\n", o.org, why);
-        json_decref(env);
-        return RESOCTL_EXIT_FAIL;
-    }
-    hlf_error_clear(&err);
-    arg = hlf_bytes_str(o.positional);
-    if (hlf_contract_evaluate(org.contract, "GetReferral", &arg, 1, &result,
-                              &err) != HLF_OK) {
-        if (err.code == HLF_ECHAINCODE && err.chaincode_message[0]) {
-            fprintf(stderr, "%s\n", err.chaincode_message);
-            rc = err.chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
-                                             : RESOCTL_EXIT_REJECTED;
-        } else {
-            fprintf(stderr, "resoctl: GetReferral failed: %s\n", err.text);
-            rc = RESOCTL_EXIT_FAIL;
-        }
-    } else {
-        tree = json_loadb((const char *)result.data, result.len, 0, NULL);
-        if (tree != NULL)
-            json_dumpf(tree, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        else
-            fwrite(result.data, 1, result.len, stdout);
-        fputc('\n', stdout);
-        json_decref(tree);
-        rc = RESOCTL_EXIT_OK;
-    }
+    rc = reso_netenv_call(env, o.org, "client", 0, "GetReferral",
+                          o.positional, &result);
+    if (rc == RESOCTL_EXIT_OK)
+        reso_netenv_print(&result);
     hlf_bytes_free(&result);
-    reso_netenv_close_org(&org);
     json_decref(env);
     return rc;
 }

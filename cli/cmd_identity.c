@@ -173,50 +173,22 @@ static int
 ledger_call(const opts_t *o, const char *default_user, int write,
             const char *fn, const char *arg)
 {
-    hlf_bytes_t a = hlf_bytes_str(arg), res = {0};
-    json_t *env = NULL, *v;
-    reso_org_t org;
-    hlf_error_t err;
+    hlf_bytes_t res = {0};
+    json_t *env = NULL;
     char why[1024];
     int rc;
 
-    memset(&org, 0, sizeof(org));
     if (reso_netenv_load(NULL, o->run_dir, o->env_file, &env, why,
                          sizeof(why)) != 0) {
         fprintf(stderr, "resoctl: %s\n", why);
         return RESOCTL_EXIT_PREREQ;
     }
-    if (reso_netenv_open_org(env, o->org,
-                             o->user != NULL ? o->user : default_user, &org,
-                             why, sizeof(why)) != 0) {
-        fprintf(stderr, "resoctl: --org %s: %s\n", o->org, why);
-        json_decref(env);
-        return RESOCTL_EXIT_FAIL;
-    }
-    hlf_error_clear(&err);
-    rc = write ? hlf_contract_submit(org.contract, fn, &a, 1, &res, &err)
-               : hlf_contract_evaluate(org.contract, fn, &a, 1, &res, &err);
-    if (rc != HLF_OK) {
-        if (err.code == HLF_ECHAINCODE && err.chaincode_message[0] != '\0') {
-            fprintf(stderr, "%s\n", err.chaincode_message);
-            rc = err.chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
-                                             : RESOCTL_EXIT_REJECTED;
-        } else {
-            fprintf(stderr, "resoctl: %s failed: %s\n", fn, err.text);
-            rc = RESOCTL_EXIT_FAIL;
-        }
-    } else {
-        v = json_loadb((const char *)res.data, res.len, 0, NULL);
-        if (v != NULL)
-            json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        else
-            fwrite(res.data, 1, res.len, stdout);
-        fputc('\n', stdout);
-        json_decref(v);
-        rc = RESOCTL_EXIT_OK;
-    }
+    rc = reso_netenv_call(env, o->org,
+                          o->user != NULL ? o->user : default_user, write,
+                          fn, arg, &res);
+    if (rc == RESOCTL_EXIT_OK)
+        reso_netenv_print(&res);
     hlf_bytes_free(&res);
-    reso_netenv_close_org(&org);
     json_decref(env);
     return rc;
 }

@@ -2,6 +2,8 @@
 /* Open a gateway to one organisation's peer from the network env JSON. */
 #include "netenv.h"
 
+#include "resoctl.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,4 +208,53 @@ reso_netenv_open_org(json_t *env, const char *org, const char *user,
 fail:
     reso_netenv_close_org(o);
     return -1;
+}
+
+int
+reso_netenv_call(json_t *env, const char *org, const char *user, int write,
+                 const char *fn, const char *arg, hlf_bytes_t *res)
+{
+    hlf_bytes_t a = hlf_bytes_str(arg != NULL ? arg : "");
+    reso_org_t o;
+    hlf_error_t err;
+    char why[1024];
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    if (reso_netenv_open_org(env, org, user, &o, why, sizeof(why)) != 0) {
+        fprintf(stderr, "resoctl: --org %s: %s\n", org, why);
+        return RESOCTL_EXIT_FAIL;
+    }
+    hlf_error_clear(&err);
+    rc = write ? hlf_contract_submit(o.contract, fn, &a, arg != NULL, res,
+                                     &err)
+               : hlf_contract_evaluate(o.contract, fn, &a, arg != NULL, res,
+                                       &err);
+    if (rc == HLF_OK) {
+        rc = RESOCTL_EXIT_OK;
+    } else if (err.code == HLF_ECHAINCODE &&
+               err.chaincode_message[0] != '\0') {
+        /* The chaincode's JSON refusal, for scripts to parse. */
+        fprintf(stderr, "%s\n", err.chaincode_message);
+        rc = err.chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
+                                         : RESOCTL_EXIT_REJECTED;
+    } else {
+        fprintf(stderr, "resoctl: %s failed: %s\n", fn, err.text);
+        rc = RESOCTL_EXIT_FAIL;
+    }
+    reso_netenv_close_org(&o);
+    return rc;
+}
+
+void
+reso_netenv_print(const hlf_bytes_t *res)
+{
+    json_t *v = json_loadb((const char *)res->data, res->len, 0, NULL);
+
+    if (v != NULL)
+        json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    else
+        fwrite(res->data, 1, res->len, stdout);
+    fputc('\n', stdout);
+    json_decref(v);
 }

@@ -8,6 +8,7 @@
  *
  * THREAD SAFETY: a reso_org_t may be used by many threads at once (its
  * gateway and contract are thread-safe); open and close it on one thread.
+ * reso_netenv_call and reso_netenv_print write to stdio: main thread.
  */
 #ifndef RESO_NETENV_H
 #define RESO_NETENV_H
@@ -51,5 +52,22 @@ int reso_netenv_open_org(json_t *env, const char *org, const char *user,
 
 /* Close what reso_netenv_open_org opened. Safe on a zeroed struct. */
 void reso_netenv_close_org(reso_org_t *o);
+
+/*
+ * For resoctl's ledger commands: fn on env's org as user (opened and
+ * closed here), submitted when write is 1, else evaluated, with arg
+ * (borrowed) as its one argument, or none when arg is NULL. Returns
+ * RESOCTL_EXIT_OK with *res new (hlf_bytes_free); otherwise prints why
+ * on stderr and returns RESOCTL_EXIT_FAIL (the org did not open or the
+ * call failed) or, for a chaincode refusal, whose message is printed
+ * verbatim, RESOCTL_EXIT_NOTFOUND (status 404) or RESOCTL_EXIT_REJECTED.
+ */
+int reso_netenv_call(json_t *env, const char *org, const char *user,
+                     int write, const char *fn, const char *arg,
+                     hlf_bytes_t *res);
+
+/* Print res (borrowed) on stdout: indented JSON, or the bytes as they
+ * are when they are not JSON, then a newline. */
+void reso_netenv_print(const hlf_bytes_t *res);
 
 #endif /* RESO_NETENV_H */
