@@ -138,6 +138,25 @@ void gw_ledger_submit_reply(gw_req_t *req, const gw_config_t *cfg,
                             const char *arg, int64_t deadline_ms,
                             int ok_status);
 
+/* How a route answers an evaluated result (data borrowed for the call). */
+typedef void (*gw_ledger_answer_fn)(gw_req_t *req, const char *data,
+                                    size_t len);
+
+/*
+ * From a route handler: defer fn(arg) (arg borrowed and copied; NULL for
+ * "") as the caller's identity to a pool job, with the request's deadline
+ * less GW_LEDGER_REPLY_MARGIN_MS. ok_status 0: evaluate and answer the
+ * result with answer (NULL: 200 application/json as it is); else submit
+ * and answer as gw_ledger_submit_reply with ok_status. No identity bound
+ * to the caller: 401. Returns what the handler returns (gw_req_defer, or
+ * the reply's status when it answered at once). cfg borrowed; it must
+ * outlive the job.
+ * THREAD SAFETY: an MHD handler thread, like every route handler.
+ */
+int gw_ledger_defer(gw_req_t *req, const gw_config_t *cfg, const char *fn,
+                    const char *arg, int ok_status,
+                    gw_ledger_answer_fn answer);
+
 /*
  * The commit status of txid, waiting at most until deadline_ms: HLF_OK
  * (VALID) or HLF_ECOMMIT (invalid) with *res filled; HLF_ETIMEDOUT when

@@ -32,89 +32,23 @@
 
 static const gw_config_t *g_cfg;
 
-typedef struct cat_job_s {
-    gw_req_t *req;
-    const gw_identity_t *id;
-    const char *fn;
-    char *arg;      /* new (hlf_malloc); "" for none */
-    int ok_status;  /* 0: evaluate; else submit and answer this status */
-} cat_job_t;
-
-static void
-cat_job_free(void *p)
-{
-    cat_job_t *j = p;
-
-    if (j != NULL)
-        hlf_free(j->arg);
-    hlf_free(j);
-}
-
-static void
-cat_job(void *p)
-{
-    cat_job_t *j = p;
-    int64_t deadline = gw_now_ms() + gw_req_remaining_ms(j->req) -
-                       GW_LEDGER_REPLY_MARGIN_MS;
-    hlf_bytes_t res = {0};
-    hlf_error_t e;
-
-    if (j->ok_status != 0) {
-        gw_ledger_submit_reply(j->req, g_cfg, j->id, j->fn, j->arg,
-                               deadline, j->ok_status);
-    } else if (gw_ledger_evaluate(g_cfg, j->id, j->fn, j->arg,
-                                  strlen(j->arg), deadline, &res,
-                                  &e) != HLF_OK) {
-        gw_reply_hlf_error(j->req, &e);
-    } else {
-        gw_reply_raw(j->req, 200, "application/json", res.data, res.len,
-                     NULL, 0);
-        hlf_bytes_free(&res);
-    }
-    cat_job_free(j);
-}
-
-/*
- * Defer fn(arg) (arg borrowed and copied; NULL for none) as the caller's
- * identity: evaluated when ok_status is 0, else submitted.
- */
-static int
-cat_defer(gw_req_t *req, const char *fn, const char *arg, int ok_status)
-{
-    const gw_principal_t *who = gw_req_principal(req);
-    cat_job_t *j;
-
-    if (who == NULL || who->identity == NULL)
-        return gw_reply_error(req, GW_ERR_UNAUTHORIZED, NULL,
-                              "no identity bound to the caller");
-    j = hlf_calloc(1, sizeof(*j));
-    if (j == NULL || (j->arg = hlf_strdup(arg != NULL ? arg : "")) == NULL) {
-        cat_job_free(j);
-        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
-    }
-    j->req = req;
-    j->id = who->identity;
-    j->fn = fn;
-    j->ok_status = ok_status;
-    return gw_req_defer(req, cat_job, j, cat_job_free);
-}
-
 static int
 get_catalog(gw_req_t *req)
 {
-    return cat_defer(req, "GetCatalog", NULL, 0);
+    return gw_ledger_defer(req, g_cfg, "GetCatalog", NULL, 0, NULL);
 }
 
 static int
 get_profiles(gw_req_t *req)
 {
-    return cat_defer(req, "GetProfiles", NULL, 0);
+    return gw_ledger_defer(req, g_cfg, "GetProfiles", NULL, 0, NULL);
 }
 
 static int
 get_proposal(gw_req_t *req)
 {
-    return cat_defer(req, "GetProposal", gw_req_param(req, "id"), 0);
+    return gw_ledger_defer(req, g_cfg, "GetProposal",
+                           gw_req_param(req, "id"), 0, NULL);
 }
 
 static int
@@ -125,7 +59,8 @@ post_proposal(gw_req_t *req)
 
     if (text == NULL)
         return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
-    rc = cat_defer(req, "ProposeCatalogChange", text, 201);
+    rc = gw_ledger_defer(req, g_cfg, "ProposeCatalogChange", text, 201,
+                         NULL);
     free(text); /* json_dumps memory */
     return rc;
 }
@@ -133,8 +68,8 @@ post_proposal(gw_req_t *req)
 static int
 post_approval(gw_req_t *req)
 {
-    return cat_defer(req, "ApproveCatalogChange", gw_req_param(req, "id"),
-                     200);
+    return gw_ledger_defer(req, g_cfg, "ApproveCatalogChange",
+                           gw_req_param(req, "id"), 200, NULL);
 }
 
 static int

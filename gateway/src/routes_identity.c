@@ -36,29 +36,6 @@
 
 static const gw_config_t *g_cfg;
 
-/* What a job does with the chaincode's answer. */
-enum { ANSWER_AS_IS, ANSWER_DID_DOCUMENT };
-
-typedef struct id_job_s {
-    gw_req_t *req;
-    const gw_identity_t *id;
-    const char *fn;
-    char *arg;     /* new (hlf_malloc) */
-    int submit;
-    int ok_status; /* 200 or 201 */
-    int answer;
-} id_job_t;
-
-static void
-id_job_free(void *arg)
-{
-    id_job_t *j = arg;
-
-    if (j != NULL)
-        hlf_free(j->arg);
-    hlf_free(j);
-}
-
 /* The DID document out of a resolution result, as application/did+json. */
 static void
 reply_document(gw_req_t *req, const char *data, size_t len)
@@ -76,59 +53,6 @@ reply_document(gw_req_t *req, const char *data, size_t len)
                      NULL, 0);
     free(text); /* json_dumps memory */
     json_decref(res);
-}
-
-static void
-id_job(void *arg)
-{
-    id_job_t *j = arg;
-    int64_t deadline = gw_now_ms() + gw_req_remaining_ms(j->req) -
-                       GW_LEDGER_REPLY_MARGIN_MS;
-    hlf_bytes_t res = {0};
-    hlf_error_t e;
-
-    hlf_error_clear(&e);
-    if (!j->submit) {
-        if (gw_ledger_evaluate(g_cfg, j->id, j->fn, j->arg, strlen(j->arg),
-                               deadline, &res, &e) != HLF_OK)
-            gw_reply_hlf_error(j->req, &e);
-        else if (j->answer == ANSWER_DID_DOCUMENT)
-            reply_document(j->req, (const char *)res.data, res.len);
-        else
-            gw_reply_raw(j->req, j->ok_status, "application/json", res.data,
-                         res.len, NULL, 0);
-        hlf_bytes_free(&res);
-        id_job_free(j);
-        return;
-    }
-    gw_ledger_submit_reply(j->req, g_cfg, j->id, j->fn, j->arg, deadline,
-                           j->ok_status);
-    id_job_free(j);
-}
-
-/* Defer fn(arg) (arg borrowed, copied) for the caller's identity. */
-static int
-defer_call(gw_req_t *req, const char *fn, const char *arg, int submit,
-           int ok_status, int answer)
-{
-    const gw_principal_t *who = gw_req_principal(req);
-    id_job_t *j;
-
-    if (who == NULL || who->identity == NULL)
-        return gw_reply_error(req, GW_ERR_UNAUTHORIZED, NULL,
-                              "no identity bound to the caller");
-    j = hlf_calloc(1, sizeof(*j));
-    if (j == NULL || (j->arg = hlf_strdup(arg)) == NULL) {
-        id_job_free(j);
-        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
-    }
-    j->req = req;
-    j->id = who->identity;
-    j->fn = fn;
-    j->submit = submit;
-    j->ok_status = ok_status;
-    j->answer = answer;
-    return gw_req_defer(req, id_job, j, id_job_free);
 }
 
 /* The JSON body as compact text (new), or NULL after replying 500. */
@@ -150,7 +74,7 @@ post_recorder(gw_req_t *req)
 
     if (text == NULL)
         return HLF_OK;
-    rc = defer_call(req, "RegisterRecorder", text, 1, 201, ANSWER_AS_IS);
+    rc = gw_ledger_defer(req, g_cfg, "RegisterRecorder", text, 201, NULL);
     free(text); /* json_dumps memory */
     return rc;
 }
@@ -158,15 +82,15 @@ post_recorder(gw_req_t *req)
 static int
 get_recorder(gw_req_t *req)
 {
-    return defer_call(req, "GetRecorder", gw_req_param(req, "id"), 0, 200,
-                      ANSWER_AS_IS);
+    return gw_ledger_defer(req, g_cfg, "GetRecorder",
+                           gw_req_param(req, "id"), 0, NULL);
 }
 
 static int
 delete_recorder(gw_req_t *req)
 {
-    return defer_call(req, "RevokeRecorder", gw_req_param(req, "id"), 1, 200,
-                      ANSWER_AS_IS);
+    return gw_ledger_defer(req, g_cfg, "RevokeRecorder",
+                           gw_req_param(req, "id"), 200, NULL);
 }
 
 static int
@@ -177,7 +101,7 @@ post_did(gw_req_t *req)
 
     if (text == NULL)
         return HLF_OK;
-    rc = defer_call(req, "CreateDID", text, 1, 201, ANSWER_AS_IS);
+    rc = gw_ledger_defer(req, g_cfg, "CreateDID", text, 201, NULL);
     free(text); /* json_dumps memory */
     return rc;
 }
@@ -185,15 +109,15 @@ post_did(gw_req_t *req)
 static int
 get_did(gw_req_t *req)
 {
-    return defer_call(req, "ResolveDID", gw_req_param(req, "did"), 0, 200,
-                      ANSWER_DID_DOCUMENT);
+    return gw_ledger_defer(req, g_cfg, "ResolveDID",
+                           gw_req_param(req, "did"), 0, reply_document);
 }
 
 static int
 get_did_resolution(gw_req_t *req)
 {
-    return defer_call(req, "ResolveDID", gw_req_param(req, "did"), 0, 200,
-                      ANSWER_AS_IS);
+    return gw_ledger_defer(req, g_cfg, "ResolveDID",
+                           gw_req_param(req, "did"), 0, NULL);
 }
 
 /*
@@ -223,7 +147,7 @@ put_did(gw_req_t *req)
     text = body_text(req, body);
     if (text == NULL)
         return HLF_OK;
-    rc = defer_call(req, "UpdateDID", text, 1, 200, ANSWER_AS_IS);
+    rc = gw_ledger_defer(req, g_cfg, "UpdateDID", text, 200, NULL);
     free(text); /* json_dumps memory */
     return rc;
 }
@@ -231,8 +155,8 @@ put_did(gw_req_t *req)
 static int
 delete_did(gw_req_t *req)
 {
-    return defer_call(req, "DeactivateDID", gw_req_param(req, "did"), 1, 200,
-                      ANSWER_AS_IS);
+    return gw_ledger_defer(req, g_cfg, "DeactivateDID",
+                           gw_req_param(req, "did"), 200, NULL);
 }
 
 static int

@@ -374,3 +374,74 @@ gw_ledger_submit_reply(gw_req_t *req, const gw_config_t *cfg,
     }
     gw_submit_dispose(&s);
 }
+
+/* A deferred governance call (gw_ledger_defer). */
+typedef struct ledger_job_s {
+    gw_req_t *req;
+    const gw_config_t *cfg;
+    const gw_identity_t *id;
+    const char *fn;
+    char *arg; /* new (hlf_malloc) */
+    int ok_status;
+    gw_ledger_answer_fn answer;
+} ledger_job_t;
+
+static void
+ledger_job_free(void *p)
+{
+    ledger_job_t *j = p;
+
+    if (j != NULL)
+        hlf_free(j->arg);
+    hlf_free(j);
+}
+
+static void
+ledger_job(void *p)
+{
+    ledger_job_t *j = p;
+    int64_t deadline = gw_now_ms() + gw_req_remaining_ms(j->req) -
+                       GW_LEDGER_REPLY_MARGIN_MS;
+    hlf_bytes_t res = {0};
+    hlf_error_t e;
+
+    hlf_error_clear(&e);
+    if (j->ok_status != 0)
+        gw_ledger_submit_reply(j->req, j->cfg, j->id, j->fn, j->arg,
+                               deadline, j->ok_status);
+    else if (gw_ledger_evaluate(j->cfg, j->id, j->fn, j->arg,
+                                strlen(j->arg), deadline, &res,
+                                &e) != HLF_OK)
+        gw_reply_hlf_error(j->req, &e);
+    else if (j->answer != NULL)
+        j->answer(j->req, (const char *)res.data, res.len);
+    else
+        gw_reply_raw(j->req, 200, "application/json", res.data, res.len,
+                     NULL, 0);
+    hlf_bytes_free(&res);
+    ledger_job_free(j);
+}
+
+int
+gw_ledger_defer(gw_req_t *req, const gw_config_t *cfg, const char *fn,
+                const char *arg, int ok_status, gw_ledger_answer_fn answer)
+{
+    const gw_principal_t *who = gw_req_principal(req);
+    ledger_job_t *j;
+
+    if (who == NULL || who->identity == NULL)
+        return gw_reply_error(req, GW_ERR_UNAUTHORIZED, NULL,
+                              "no identity bound to the caller");
+    j = hlf_calloc(1, sizeof(*j));
+    if (j == NULL || (j->arg = hlf_strdup(arg != NULL ? arg : "")) == NULL) {
+        ledger_job_free(j);
+        return gw_reply_error(req, GW_ERR_INTERNAL, NULL, "out of memory");
+    }
+    j->req = req;
+    j->cfg = cfg;
+    j->id = who->identity;
+    j->fn = fn;
+    j->ok_status = ok_status;
+    j->answer = answer;
+    return gw_req_defer(req, ledger_job, j, ledger_job_free);
+}
