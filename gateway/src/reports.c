@@ -410,6 +410,41 @@ param_other(params_t *ps, unsigned allow, const gw_reports_param_t *p,
                    "%s is not a parameter of this report", k);
 }
 
+/* 1 if s is well-formed UTF-8 (no overlongs, surrogates or code points
+ * above U+10FFFF): query strings arrive as raw bytes, and a value that is
+ * not text cannot be a field value of an event. */
+static int
+utf8_ok(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    while (*u != 0) {
+        unsigned c = *u, need, cp, min;
+
+        if (c < 0x80) {
+            u++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            need = 1, cp = c & 0x1f, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2, cp = c & 0x0f, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4)
+            need = 3, cp = c & 0x07, min = 0x10000;
+        else
+            return 0;
+        u++;
+        while (need-- > 0) {
+            if ((*u & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (*u++ & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+    }
+    return 1;
+}
+
 /*
  * Read every parameter: filters named in filters (mask over
  * filter_names) go into ps->selector, the others per allow. Then check
@@ -423,8 +458,12 @@ params_read(params_t *ps, unsigned filters, unsigned allow,
     int rc;
 
     for (i = 0; i < n; i++) {
-        if (p[i].name == NULL)
-            return HLF_EINVAL;
+        if (p[i].name == NULL || !utf8_ok(p[i].name))
+            return bad_set(bad, "BAD_REQUEST", "query",
+                           "a parameter name is not UTF-8 text");
+        if (p[i].value != NULL && !utf8_ok(p[i].value))
+            return bad_set(bad, "BAD_REQUEST", p[i].name,
+                           "the value of %s is not UTF-8 text", p[i].name);
         for (f = 0; f < NFILTERS; f++)
             if ((filters & (1u << f)) &&
                 strcmp(p[i].name, filter_names[f]) == 0)
@@ -585,9 +624,9 @@ gw_reports_activity_query(const char *subject,
 
     *find = NULL;
     if (subject == NULL || subject[0] == '\0' ||
-        strlen(subject) > GW_REPORTS_VALUE_MAX)
+        strlen(subject) > GW_REPORTS_VALUE_MAX || !utf8_ok(subject))
         return bad_set(bad, "BAD_REQUEST", "EventSubject",
-                       "EventSubject needs 1 to %d bytes",
+                       "EventSubject needs 1 to %d bytes of UTF-8 text",
                        GW_REPORTS_VALUE_MAX);
     params_init(&ps);
     if (ps.selector == NULL)

@@ -289,8 +289,16 @@ TEST_IMPL(search_query_refused)
     const gw_reports_param_t empty[] = {{"State", ""}};
     const gw_reports_param_t novalue[] = {{"from", NULL}};
     const gw_reports_param_t stuck[] = {{"stuck_days", "3"}};
+    /* Not UTF-8: a stray byte, an overlong '/', a surrogate. */
+    const gw_reports_param_t bin[] = {{"EventSubject", "420-1-\xdf" "1"}};
+    const gw_reports_param_t overlong[] = {{"Recorder", "a\xc0\xaf"}};
+    const gw_reports_param_t surrogate[] = {{"State", "\xed\xa0\x80"}};
+    const gw_reports_param_t binname[] = {{"Ev\xffnt", "Listing"}};
+    const gw_reports_param_t utf8[] = {{"EventSubject", "Z\xc3\xbcrich-1"}};
     gw_reports_param_t many[GW_REPORTS_VALUES_MAX + 1];
-    size_t i;
+    json_t *f = NULL;
+    size_t i, limit;
+    int desc;
 
     refused(unknown, NP(unknown), "UNKNOWN_PARAMETER", "colour",
             "colour is not a parameter");
@@ -311,6 +319,16 @@ TEST_IMPL(search_query_refused)
     refused(novalue, 1, "BAD_REQUEST", "from", "from needs a value");
     /* stuck_days belongs to the onboarding report only. */
     refused(stuck, 1, "UNKNOWN_PARAMETER", "stuck_days", "stuck_days is");
+    /* Bytes that are not text: 400 naming the parameter, never 500. */
+    refused(bin, 1, "BAD_REQUEST", "EventSubject",
+            "the value of EventSubject is not UTF-8 text");
+    refused(overlong, 1, "BAD_REQUEST", "Recorder", "the value of Recorder");
+    refused(surrogate, 1, "BAD_REQUEST", "State", "the value of State");
+    refused(binname, 1, "BAD_REQUEST", "query",
+            "a parameter name is not UTF-8");
+    ASSERT_EQ(gw_reports_search_query(utf8, 1, &f, &limit, &desc, NULL),
+              HLF_OK);
+    json_decref(f);
     for (i = 0; i < NP(many); i++) {
         many[i].name = "Recorder";
         many[i].value = "r";
