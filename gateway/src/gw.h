@@ -391,6 +391,22 @@ enum {
 int gw_http_route(const char *method, const char *pattern,
                   gw_handler_fn handler, unsigned flags);
 
+/* One row of a module's route table (gw_http_routes). */
+typedef struct gw_route_def_s {
+    const char *method;
+    const char *pattern;
+    gw_handler_fn fn;
+    unsigned flags;
+} gw_route_def_t;
+
+/*
+ * Register every route of a table (borrowed) in order, as gw_http_route
+ * does; the first failure stops and is described in err as
+ * "route METHOD PATTERN: <reason>".
+ * THREAD SAFETY: main thread, before gw_http_start (module init).
+ */
+int gw_http_routes(const gw_route_def_t *defs, size_t n, hlf_error_t *err);
+
 /*
  * Write "METHOD PATTERN\n" for every route, sorted by pattern then method
  * (reso-gateway --list-routes; the openapi agreement test reads it).

@@ -423,6 +423,22 @@ gw_http_route(const char *method, const char *pattern,
     return HLF_OK;
 }
 
+int
+gw_http_routes(const gw_route_def_t *defs, size_t n, hlf_error_t *err)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        rc = gw_http_route(defs[i].method, defs[i].pattern, defs[i].fn,
+                           defs[i].flags);
+        if (rc != HLF_OK)
+            return hlf_error_set(err, rc, "route %s %s: %s", defs[i].method,
+                                 defs[i].pattern, hlf_strerror(rc));
+    }
+    return HLF_OK;
+}
+
 static int
 route_cmp(const void *a, const void *b)
 {

@@ -75,11 +75,7 @@ post_approval(gw_req_t *req)
 static int
 catalog_init(const gw_config_t *cfg, hlf_error_t *err)
 {
-    static const struct {
-        const char *method, *pattern;
-        gw_handler_fn fn;
-        unsigned flags;
-    } routes[] = {
+    static const gw_route_def_t routes[] = {
         {"GET", "/v1/catalog", get_catalog, GW_ROUTE_AUTH},
         {"GET", "/v1/catalog/profiles", get_profiles, GW_ROUTE_AUTH},
         {"POST", "/v1/catalog/proposals", post_proposal,
@@ -88,17 +84,12 @@ catalog_init(const gw_config_t *cfg, hlf_error_t *err)
         {"POST", "/v1/catalog/proposals/{id}/approvals", post_approval,
          GW_ROUTE_AUTH},
     };
-    size_t i;
     int rc;
 
     g_cfg = cfg;
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        rc = gw_http_route(routes[i].method, routes[i].pattern,
-                           routes[i].fn, routes[i].flags);
-        if (rc != HLF_OK)
-            return hlf_error_set(err, rc, "catalog route %s %s",
-                                 routes[i].method, routes[i].pattern);
-    }
+    rc = gw_http_routes(routes, sizeof(routes) / sizeof(routes[0]), err);
+    if (rc != HLF_OK)
+        return rc;
     return HLF_OK;
 }
 

@@ -840,29 +840,19 @@ static const double latency_buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 static int
 events_init(const gw_config_t *cfg, hlf_error_t *err)
 {
-    static const struct {
-        const char *method, *pattern;
-        gw_handler_fn fn;
-        unsigned flags;
-    } routes[] = {
+    static const gw_route_def_t routes[] = {
         {"POST", "/v1/events", post_events, GW_ROUTE_AUTH | GW_ROUTE_JSON},
         {"GET", "/v1/events/{TransactionId}", get_event, GW_ROUTE_AUTH},
         {"GET", "/v1/subjects/{EventSubject}/events", get_history,
          GW_ROUTE_AUTH},
         {"GET", "/v1/transactions/{txid}", get_tx, GW_ROUTE_AUTH},
     };
-    size_t i;
     int rc;
 
     g_cfg = cfg;
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        rc = gw_http_route(routes[i].method, routes[i].pattern,
-                           routes[i].fn, routes[i].flags);
-        if (rc != HLF_OK)
-            return hlf_error_set(err, rc, "route %s %s: %s",
-                                 routes[i].method, routes[i].pattern,
-                                 hlf_strerror(rc));
-    }
+    rc = gw_http_routes(routes, sizeof(routes) / sizeof(routes[0]), err);
+    if (rc != HLF_OK)
+        return rc;
     m_submits = gw_metric_register(GW_METRIC_COUNTER, "ledger_submits_total",
                                    "POST /v1/events by outcome", "outcome",
                                    NULL, 0);

@@ -162,11 +162,7 @@ delete_did(gw_req_t *req)
 static int
 identity_init(const gw_config_t *cfg, hlf_error_t *err)
 {
-    static const struct {
-        const char *method, *pattern;
-        gw_handler_fn fn;
-        unsigned flags;
-    } routes[] = {
+    static const gw_route_def_t routes[] = {
         {"POST", "/v1/recorders", post_recorder,
          GW_ROUTE_AUTH | GW_ROUTE_JSON},
         {"GET", "/v1/recorders/{id}", get_recorder, GW_ROUTE_AUTH},
@@ -178,18 +174,12 @@ identity_init(const gw_config_t *cfg, hlf_error_t *err)
         {"PUT", "/v1/dids/{did}", put_did, GW_ROUTE_AUTH | GW_ROUTE_JSON},
         {"DELETE", "/v1/dids/{did}", delete_did, GW_ROUTE_AUTH},
     };
-    size_t i;
     int rc;
 
     g_cfg = cfg;
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        rc = gw_http_route(routes[i].method, routes[i].pattern,
-                           routes[i].fn, routes[i].flags);
-        if (rc != HLF_OK)
-            return hlf_error_set(err, rc, "route %s %s: %s",
-                                 routes[i].method, routes[i].pattern,
-                                 hlf_strerror(rc));
-    }
+    rc = gw_http_routes(routes, sizeof(routes) / sizeof(routes[0]), err);
+    if (rc != HLF_OK)
+        return rc;
     return HLF_OK;
 }
 

@@ -2062,29 +2062,19 @@ gw_webhook_stats(gw_webhook_stats_t *st)
 static int
 wh_init(const gw_config_t *cfg, hlf_error_t *err)
 {
-    static const struct {
-        const char *method, *pattern;
-        gw_handler_fn fn;
-        unsigned flags;
-    } routes[] = {
+    static const gw_route_def_t routes[] = {
         {"POST", "/v1/subscriptions", h_create,
          GW_ROUTE_AUTH | GW_ROUTE_JSON},
         {"GET", "/v1/subscriptions", h_list, GW_ROUTE_AUTH},
         {"GET", "/v1/subscriptions/{id}", h_get, GW_ROUTE_AUTH},
         {"DELETE", "/v1/subscriptions/{id}", h_delete, GW_ROUTE_AUTH},
     };
-    size_t i;
     int rc;
 
     g_cfg = cfg;
-    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        rc = gw_http_route(routes[i].method, routes[i].pattern,
-                           routes[i].fn, routes[i].flags);
-        if (rc != HLF_OK)
-            return hlf_error_set(err, rc, "webhooks: route %s %s: %s",
-                                 routes[i].method, routes[i].pattern,
-                                 hlf_strerror(rc));
-    }
+    rc = gw_http_routes(routes, sizeof(routes) / sizeof(routes[0]), err);
+    if (rc != HLF_OK)
+        return rc;
     m_deliveries = gw_metric_register(GW_METRIC_COUNTER,
                                       "webhook_deliveries_total",
                                       "Webhook push attempts by outcome "
