@@ -184,6 +184,9 @@ print_summary() {
     printf 'logs:   %s/<process>.log (operator commands: %s/admin.log)\n' "$LOGS" "$LOGS"
     printf 'env:    resoctl network env --json --run-dir %s\n' "$RUN"
     printf 'stop:   resoctl network down --run-dir %s\n' "$RUN"
+    printf 'recorders (binding is strict: each org records as its own):'
+    for o in "${ORG_NAMES[@]}"; do printf ' %s %s' "$o" "$(demo_recorder "$o")"; done
+    printf '\n'
     o=${ORG_NAMES[0]}
     local r=${RESOCTL_BIN:-resoctl} subj=$NET_EXAMPLE_SUBJECT
     printf "try:    echo '%s' | %q event record - --run-dir %q\\n" \
@@ -286,6 +289,7 @@ cmd_up() {
     join_peers
     deploy_chaincode
     step_readiness
+    step_recorders
     start_couchdb
     start_gateway
     state_set RESO_NET_READY 1
@@ -383,6 +387,7 @@ env_json() {
             "$(json_str "peer0.$(org_domain "$o")")" "${P_PEER_OPS[$o]}"
         printf '      "client": %s,\n' "$(json_identity "$o" User1)"
         printf '      "admin": %s,\n' "$(json_identity "$o" Admin)"
+        printf '      "recorder": %s,\n' "$(json_str "$(demo_recorder "$o")")"
         printf '      "chaincode_server": {"address": "127.0.0.1:%s", "package_id": %s, "pid_file": %s}\n    }' \
             "${P_CCSERVER[$o]}" "$(json_str "$(state_get "RESO_NET_PKG_${ORG_KEY[$o]}")")" \
             "$(json_str "$PIDS/$(cc_proc "$o").pid")"
@@ -412,6 +417,7 @@ cmd_env() {
             printf 'RESO_%s_CLIENT_MSP=%q\nRESO_%s_PACKAGE_ID=%q\n' \
                 "${o^^}" "$(user_msp "$o" User1)" "${o^^}" \
                 "$(state_get "RESO_NET_PKG_${ORG_KEY[$o]}")"
+            printf 'RESO_%s_RECORDER=%q\n' "${o^^}" "$(demo_recorder "$o")"
         done
         env_sh_couchdb
         env_sh_gateway

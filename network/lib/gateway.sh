@@ -10,7 +10,7 @@
 # The example event of the summaries (no single quotes, so it can be quoted
 # literally in a printed shell command).
 NET_EXAMPLE_SUBJECT=US-42049-49888-1213666-R-N
-NET_EXAMPLE_EVENT='{"EventSubject":"'$NET_EXAMPLE_SUBJECT'","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"ae1643","Application":"87478-a43"}'
+NET_EXAMPLE_EVENT='{"EventSubject":"'$NET_EXAMPLE_SUBJECT'","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"urn:reso:recorder:brokerage:1","Application":"87478-a43"}'
 
 gateway_url() { printf 'http://127.0.0.1:%s' "$P_GATEWAY"; }
 

@@ -475,3 +475,68 @@ step_readiness() {
         say "$(peer_proc "$o") -> $(cc_proc "$o"): chaincode answers"
     done
 }
+
+# ---------------------------------------------------------------------------
+# Demo Recorders
+# ---------------------------------------------------------------------------
+
+# Recorder binding is strict unless the consortium opens it (reso-model.md
+# §13), so an event is accepted only with a Recorder registered to the
+# submitting org. Every org gets one demo Recorder, registered by its admin
+# right after the chaincode answers; `env` prints it per org.
+demo_recorder() { printf 'urn:reso:recorder:%s:1' "${ORG_KEY[$1]}"; }
+
+# GetRecorder of org $1's demo Recorder as that org's admin. Sets REC_STATE:
+# "registered" (any registration, also a revoked one: an operator's revoke
+# is not undone), "missing" (RECORDER_NOT_FOUND) or "error".
+recorder_state() {
+    local args
+    args="{\"Args\":[\"GetRecorder\",\"$(demo_recorder "$1")\"]}"
+    if peer_cli "$1" chaincode query -C "$NET_CHANNEL" -n "$NET_CHAINCODE" \
+        -c "$args"; then
+        REC_STATE=registered
+    elif [[ "$CLI_OUT" == *RECORDER_NOT_FOUND* ]]; then
+        REC_STATE=missing
+    else
+        REC_STATE=error
+    fi
+    WAIT_DETAIL="GetRecorder: $(tail -n 1 <<<"$CLI_OUT")"
+}
+
+check_recorder_registered() {
+    recorder_state "$1"
+    [ "$REC_STATE" = registered ]
+}
+
+step_recorders() {
+    local o next pending=() args
+    orderer_flags
+    for o in "${ORG_NAMES[@]}"; do
+        recorder_state "$o"
+        case "$REC_STATE" in
+            registered) continue ;;
+            error) fail_proc "$(peer_proc "$o")" "GetRecorder failed: $CLI_OUT" ;;
+        esac
+        # Endorsed by the org's own peer and the next one (MAJORITY of 3);
+        # submitted without waiting, the commits are awaited together below.
+        next=${ORG_NAMES[$(((ORG_INDEX[$o] + 1) % ${#ORG_NAMES[@]}))]}
+        args="{\"Args\":[\"RegisterRecorder\",\"{\\\"Recorder\\\":\\\"$(demo_recorder "$o")\\\"}\"]}"
+        say "$(peer_proc "$o"): RegisterRecorder $(demo_recorder "$o") for ${ORG_MSP[$o]}"
+        peer_cli "$o" chaincode invoke "${ORDERER_FLAGS[@]}" -C "$NET_CHANNEL" \
+            -n "$NET_CHAINCODE" -c "$args" \
+            --peerAddresses "127.0.0.1:${P_PEER[$o]}" \
+            --tlsRootCertFiles "$(peer_dir "$o")/tls/ca.crt" \
+            --peerAddresses "127.0.0.1:${P_PEER[$next]}" \
+            --tlsRootCertFiles "$(peer_dir "$next")/tls/ca.crt" ||
+            fail_proc "$(peer_proc "$o")" "RegisterRecorder failed: $CLI_OUT"
+        pending+=("$o")
+    done
+    for o in "${pending[@]}"; do
+        wait_until "$TIMEOUT" "$(peer_proc "$o")" \
+            "the registration of $(demo_recorder "$o") to commit" \
+            check_recorder_registered "$o"
+    done
+    local shown=()
+    for o in "${ORG_NAMES[@]}"; do shown+=("$o=$(demo_recorder "$o")"); done
+    say "recorders: ${shown[*]}"
+}

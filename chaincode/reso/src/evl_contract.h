@@ -63,6 +63,15 @@ int evl_catalog_active(hlf_stub_t *stub, const evl_profile_t *dflt,
                        const evl_profile_t **p, evl_profile_t **owned,
                        evl_reject_t *rej);
 
+/*
+ * The channel's Recorder binding (tx_catalog.c): *strict is 1 unless a
+ * SetRecorderBinding change made it open (reso-model.md §13: strict
+ * unless configured otherwise). Reading it puts the setting in the read
+ * set. HLF_OK, or a negative code with an INTERNAL rejection.
+ */
+int evl_catalog_binding_strict(hlf_stub_t *stub, int *strict,
+                               evl_reject_t *rej);
+
 /* Catalog governance and reading (tx_catalog.c); dflt as above. */
 hlf_response_t evl_tx_propose_catalog_change(hlf_stub_t *stub,
                                              const evl_profile_t *dflt,
@@ -97,12 +106,13 @@ hlf_response_t evl_tx_revoke_recorder(hlf_stub_t *stub, const uint8_t *arg,
 
 /*
  * The RecordEvent binding check of recorder[0..len) (already a valid
- * Recorder): HLF_OK when the id is unregistered or the creator is bound
- * to it; HLF_EINVAL with RECORDER_NOT_AUTHORIZED in rej when it is
- * revoked, registered to another MSP or restricted to other
- * certificates; when the registry cannot be read, the stub's error code
- * with an INTERNAL rejection whose message says which step failed (for
- * evl_respond_internal).
+ * Recorder): HLF_OK when the creator is bound to it, or when the id is
+ * unregistered and the channel's Recorder binding is open; HLF_EINVAL
+ * with RECORDER_NOT_AUTHORIZED in rej when it is revoked, registered to
+ * another MSP, restricted to other certificates, or unregistered under
+ * strict binding (the default); when the registry cannot be read, the
+ * stub's error code with an INTERNAL rejection whose message says which
+ * step failed (for evl_respond_internal).
  */
 int evl_recorder_check(hlf_stub_t *stub, const char *recorder, size_t len,
                        evl_reject_t *rej);

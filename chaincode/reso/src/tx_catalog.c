@@ -15,10 +15,12 @@
  *   [members]           {"Members":[MSP ids]}
  *   [profile, Version]  the canonical profile document
  *   [proposal, Id]      the proposal document
+ *   [recorder-binding]  {"Mode","Proposal","Since"}: strict or open
  * Until the first proposal the ledger holds none of them and the built-in
  * data applies (default profile, default member list); the first proposal
  * writes that state ("seeding"), so from then on the catalog is entirely
- * on-chain.
+ * on-chain. Recorder binding has no built-in entry: absent means strict
+ * (reso-model.md §13), so only a SetRecorderBinding change writes it.
  */
 #include "evl_contract.h"
 
@@ -232,6 +234,49 @@ evl_catalog_active(hlf_stub_t *stub, const evl_profile_t *dflt,
                         "the active profile %s is not in the catalog",
                         version);
     json_decref(active);
+    return rc;
+}
+
+/* The two modes of SetRecorderBinding; absent means the first. */
+static const char *const binding_modes[] = {"strict", "open"};
+
+static int
+binding_mode(const char *mode)
+{
+    size_t i;
+
+    for (i = 0; mode != NULL && i < 2; i++)
+        if (strcmp(mode, binding_modes[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The binding entry's Mode as an index of binding_modes (0 when absent). */
+static int
+binding_read(hlf_stub_t *stub, int *mode, evl_reject_t *rej)
+{
+    json_t *doc = NULL;
+    int rc;
+
+    *mode = 0;
+    rc = read_json(stub, "recorder-binding", NULL, &doc, rej);
+    if (rc != HLF_OK || doc == NULL)
+        return rc;
+    *mode = binding_mode(json_string_value(json_object_get(doc, "Mode")));
+    json_decref(doc);
+    if (*mode < 0)
+        return evl_reject(rej, EVL_INTERNAL, NULL, 0,
+                          "the recorder-binding entry has no valid Mode");
+    return HLF_OK;
+}
+
+int
+evl_catalog_binding_strict(hlf_stub_t *stub, int *strict, evl_reject_t *rej)
+{
+    int mode = 0, rc;
+
+    rc = binding_read(stub, &mode, rej);
+    *strict = mode == 0;
     return rc;
 }
 
@@ -510,6 +555,7 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
     static const char *const add_keys[] = {"Kind", "Profile"};
     static const char *const act_keys[] = {"Kind", "Version"};
     static const char *const mem_keys[] = {"Kind", "Members"};
+    static const char *const bind_keys[] = {"Kind", "Mode"};
     static const char *const val_keys[] = {"Kind", "Base", "Version",
                                            "Values", "Description"};
     const char *kind = json_string_value(json_object_get(change, "Kind"));
@@ -521,7 +567,8 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
     if (kind == NULL)
         return evl_reject(rej, EVL_INVALID_PROPOSAL, "Kind", (size_t)-1,
                           "the change needs Kind: AddProfile, "
-                          "ActivateProfile, AddValues or SetMembers");
+                          "ActivateProfile, AddValues, SetMembers or "
+                          "SetRecorderBinding");
     if (strcmp(kind, "SetMembers") == 0) {
         const json_t *m = json_object_get(change, "Members");
 
@@ -535,6 +582,29 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
                               MAX_MEMBERS);
         json_object_set_new(prop, "Kind", json_string(kind));
         json_object_set(prop, "Members", (json_t *)m);
+        return HLF_OK;
+    }
+    if (strcmp(kind, "SetRecorderBinding") == 0) {
+        const char *mode = json_string_value(json_object_get(change, "Mode"));
+        int now = 0;
+
+        rc = only_keys(change, bind_keys, 2, rej);
+        if (rc != HLF_OK)
+            return rc;
+        if (binding_mode(mode) < 0)
+            return evl_reject(rej, EVL_INVALID_PROPOSAL, "Mode", (size_t)-1,
+                              "SetRecorderBinding needs Mode: \"strict\" "
+                              "(only registered Recorders, each from the "
+                              "identities bound to it) or \"open\" "
+                              "(unregistered Recorders accepted too)");
+        rc = binding_read(stub, &now, rej);
+        if (rc != HLF_OK)
+            return rc;
+        if (binding_mode(mode) == now)
+            return evl_reject(rej, EVL_INVALID_PROPOSAL, "Mode", (size_t)-1,
+                              "Recorder binding is %s already", mode);
+        json_object_set_new(prop, "Kind", json_string(kind));
+        json_object_set_new(prop, "Mode", json_string(mode));
         return HLF_OK;
     }
     if (strcmp(kind, "ActivateProfile") == 0) {
@@ -596,7 +666,8 @@ check_change(hlf_stub_t *stub, const struct view *v, const json_t *change,
         evl_echo(kind, strlen(kind), shown, sizeof(shown));
         return evl_reject(rej, EVL_INVALID_PROPOSAL, "Kind", (size_t)-1,
                           "unknown Kind '%s'; the kinds are AddProfile, "
-                          "ActivateProfile, AddValues, SetMembers",
+                          "ActivateProfile, AddValues, SetMembers, "
+                          "SetRecorderBinding",
                           shown);
     }
     /* Both adding kinds end in a whole new profile; parse it as one. */
@@ -647,6 +718,16 @@ apply(hlf_stub_t *stub, const json_t *prop, const char *when,
         if (doc == NULL)
             return oom(rej);
         rc = write_json(stub, "members", NULL, doc, rej);
+        json_decref(doc);
+        return rc;
+    }
+    if (strcmp(kind, "SetRecorderBinding") == 0) {
+        doc = json_pack("{s:O, s:O, s:s}", "Mode",
+                        json_object_get(prop, "Mode"), "Proposal",
+                        json_object_get(prop, "Id"), "Since", when);
+        if (doc == NULL)
+            return oom(rej);
+        rc = write_json(stub, "recorder-binding", NULL, doc, rej);
         json_decref(doc);
         return rc;
     }
@@ -945,13 +1026,15 @@ evl_tx_get_catalog(hlf_stub_t *stub, const evl_profile_t *dflt,
     struct view v;
     evl_reject_t rej;
     size_t i;
-    int rc;
+    int rc, mode = 0;
 
     (void)arg;
     (void)len;
     rc = view_load(stub, dflt, &v, &rej);
     if (rc == HLF_OK)
         rc = evl_catalog_active(stub, dflt, &p, &owned, &rej);
+    if (rc == HLF_OK)
+        rc = binding_read(stub, &mode, &rej);
     if (rc == HLF_OK)
         rc = read_json(stub, "active", NULL, &active, &rej);
     all = json_array();
@@ -969,6 +1052,8 @@ evl_tx_get_catalog(hlf_stub_t *stub, const evl_profile_t *dflt,
             json_array_foreach(all, i, e)
                 json_array_append(ids, json_object_get(e, "Version"));
             json_object_set(doc, "Members", v.members);
+            json_object_set_new(doc, "RecorderBinding",
+                                json_string(binding_modes[mode]));
             json_object_set_new(doc, "Profiles", ids);
             json_object_set(doc, "Proposal",
                             active != NULL

@@ -81,8 +81,9 @@ evl_tx_record_event(hlf_stub_t *stub, const evl_profile_t *p,
     /*
      * Recorder binding, after the identifier checks (reso-model.md §5.2,
      * §13): a registered Recorder is accepted only from the identities
-     * its registration allows (tx_recorder.c); an unregistered one is
-     * accepted (docs/event-model.md "Recorder registry").
+     * its registration allows (tx_recorder.c); an unregistered one only
+     * when the channel's binding is open (docs/event-model.md "Recorder
+     * registry").
      */
     {
         json_t *r = json_object_get(input, "Recorder");

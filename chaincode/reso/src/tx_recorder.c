@@ -400,21 +400,35 @@ evl_recorder_check(hlf_stub_t *stub, const char *recorder, size_t len,
     char canon[EVL_IDENT_KEY_SIZE], shown[EVL_ECHO_SIZE];
     const char *key = NULL, *what = NULL, *msp, *org, *status;
     json_t *rec = NULL;
-    int rc, internal = 0;
+    int rc, internal = 0, strict = 1;
 
     /* An id that cannot be a registry key was never registered. */
-    if (evl_ident_canonical(recorder, len, canon, sizeof(canon)) != HLF_OK ||
-        strstr(canon, "\xf4\x8f\xbf\xbf") != NULL)
-        return HLF_OK;
-    rc = load_record(stub, canon, &key, &rec, &what);
-    if (rc != HLF_OK) {
-        /* The caller adds the shim's detail (evl_respond_internal). */
-        evl_reject(rej, EVL_INTERNAL, NULL, 0, "%s", what);
-        return rc;
+    if (evl_ident_canonical(recorder, len, canon, sizeof(canon)) == HLF_OK &&
+        strstr(canon, "\xf4\x8f\xbf\xbf") == NULL) {
+        rc = load_record(stub, canon, &key, &rec, &what);
+        if (rc != HLF_OK) {
+            /* The caller adds the shim's detail (evl_respond_internal). */
+            evl_reject(rej, EVL_INTERNAL, NULL, 0, "%s", what);
+            return rc;
+        }
     }
-    if (rec == NULL)
-        return HLF_OK;
     evl_echo(recorder, len, shown, sizeof(shown));
+    if (rec == NULL) {
+        /*
+         * Unregistered: the setting decides, read only now so that the
+         * common path (a registered Recorder) costs one read.
+         */
+        rc = evl_catalog_binding_strict(stub, &strict, rej);
+        if (rc != HLF_OK || !strict)
+            return rc;
+        return evl_reject(rej, EVL_RECORDER_NOT_AUTHORIZED, "Recorder",
+                          (size_t)-1,
+                          "Recorder '%s' is not registered and Recorder "
+                          "binding is strict; an admin of your org "
+                          "registers it first (RegisterRecorder, "
+                          "POST /v1/recorders, resoctl recorder register)",
+                          shown);
+    }
     org = json_string_value(json_object_get(rec, "Org"));
     msp = hlf_stub_get_creator_msp_id(stub);
     status = json_string_value(json_object_get(rec, "Status"));

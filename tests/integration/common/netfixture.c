@@ -68,3 +68,13 @@ netfx_org_open(json_t *env, const char *org, reso_org_t *o)
     if (reso_netenv_open_org(env, org, "client", o, why, sizeof(why)) != 0)
         TEST__FAIL("open %s: %s", org, why);
 }
+
+const char *
+netfx_recorder(json_t *env, const char *org)
+{
+    json_t *o = json_object_get(json_object_get(env, "orgs"), org);
+
+    if (o == NULL)
+        TEST__FAIL("no org %s in the network's env JSON", org);
+    return netfx_str(o, "recorder");
+}

@@ -28,4 +28,11 @@ const char *netfx_str(json_t *obj, const char *key);
 /* Open org's client identity gateway; fails the test on error. */
 void netfx_org_open(json_t *env, const char *org, reso_org_t *o);
 
+/*
+ * The demo Recorder registered to org when the network came up (borrowed
+ * from env). Recorder binding is strict, so an org's client records with
+ * its own org's Recorder; fails the test if env has none.
+ */
+const char *netfx_recorder(json_t *env, const char *org);
+
 #endif /* RESO_NETFIXTURE_H */
