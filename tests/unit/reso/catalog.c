@@ -11,6 +11,7 @@
 #include "evl_contract.h"
 #include "fake_cid.h"
 #include "fake_stub.h"
+#include "seed.h"
 #include "task.h"
 
 #include <stdio.h>
@@ -186,6 +187,9 @@ TEST_IMPL(majority_makes_it_effective)
     fake_ledger_t *l = fake_ledger_new();
     char id[64], upper[64];
     size_t i;
+
+    seed_recorder(l, "BrokerageMSP", "urn:reso:recorder:org1:999888777666");
+    seed_recorder(l, "BrokerageMSP", "ae1643");
 
     /* Under 1.3 the association event is refused. */
     call(l, "RecordEvent", EDU_EVENT(""));
@@ -364,6 +368,8 @@ TEST_IMPL(new_profiles_are_data)
     fake_ledger_t *l = fake_ledger_new();
     json_t *doc;
 
+    seed_recorder(l, "BrokerageMSP", "ae1643");
+    seed_recorder(l, "BrokerageMSP", "r");
     govern(l, add);
     call(l, "GetProfiles", NULL);
     doc = json_loads(res.payload, 0, NULL);
@@ -442,6 +448,8 @@ TEST_IMPL(draft_fields_under_extended_profile)
     fake_ledger_t *l = fake_ledger_new();
     char buf[1024];
     size_t i;
+
+    seed_recorder(l, "BrokerageMSP", "r");
 
     /* Under 1.3 the draft fields are unknown. */
     call(l, "RecordEvent",
@@ -547,6 +555,86 @@ TEST_IMPL(member_list_is_governed_too)
     fake_ledger_free(l);
 }
 
+/*
+ * Recorder binding is strict until the consortium opens it: the setting is
+ * a catalog change like any other (reso-model.md §13, §5.2).
+ */
+TEST_IMPL(recorder_binding_is_governed)
+{
+    static const struct {
+        const char *change;
+        const char *field;
+    } bad[] = {
+        {"{\"Kind\":\"SetRecorderBinding\"}", "Mode"},
+        {"{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"loose\"}", "Mode"},
+        /* strict is in force already */
+        {"{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"strict\"}", "Mode"},
+        {"{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"open\","
+         "\"Version\":\"1.3\"}",
+         "Version"},
+    };
+    fake_ledger_t *l = fake_ledger_new();
+    char id[64];
+    size_t i;
+
+    call(l, "GetCatalog", NULL);
+    ASSERT_STR_EQ(payload_str("RecorderBinding"), "strict");
+    call(l, "RecordEvent", V13_EVENT);
+    EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    ASSERT(strstr(res.message, "not registered") != NULL);
+    /* Bad and pointless changes: 400 INVALID_PROPOSAL naming the key. */
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        admin_call(l, "BrokerageMSP", "ProposeCatalogChange", bad[i].change);
+        EXPECT_ERROR(400, "INVALID_PROPOSAL", bad[i].field);
+    }
+    call(l, "ProposeCatalogChange",
+         "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"open\"}");
+    EXPECT_ERROR(403, "NOT_ADMIN", NULL);
+    /* Proposed and approved by one org of three: no effect yet. */
+    propose(l, "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"open\"}", id);
+    ASSERT_STR_EQ(payload_str("Mode"), "open");
+    admin_call(l, "BrokerageMSP", "ApproveCatalogChange", id);
+    ASSERT_STR_EQ(payload_str("Status"), "Pending");
+    call(l, "RecordEvent", V13_EVENT);
+    EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    admin_call(l, "MLSMSP", "ApproveCatalogChange", id);
+    ASSERT_STR_EQ(res.event_name, "CatalogChangeEffective");
+    ASSERT_EQ(res.writes, 2);
+    call(l, "GetCatalog", NULL);
+    ASSERT_STR_EQ(payload_str("RecorderBinding"), "open");
+    /* Open: unregistered Recorders from any org... */
+    call(l, "RecordEvent", V13_EVENT);
+    ASSERT_EQ(res.status, 200);
+    fake_cid_set("MLSMSP", "client", NULL, NULL);
+    call(l, "RecordEvent", V13_EVENT);
+    fake_cid_reset();
+    ASSERT_EQ(res.status, 200);
+    /* ...but a registered one stays bound to its org. */
+    seed_recorder(l, "BrokerageMSP", "ae1643");
+    fake_cid_set("MLSMSP", "client", NULL, NULL);
+    call(l, "RecordEvent", V13_EVENT);
+    fake_cid_reset();
+    EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    ASSERT(strstr(res.message, "registered to BrokerageMSP") != NULL);
+    /* And back to strict. */
+    admin_call(l, "BrokerageMSP", "ProposeCatalogChange",
+               "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"open\"}");
+    EXPECT_ERROR(400, "INVALID_PROPOSAL", "Mode");
+    govern(l, "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"strict\"}");
+    call(l, "GetCatalog", NULL);
+    ASSERT_STR_EQ(payload_str("RecorderBinding"), "strict");
+    fake_cid_set("MLSMSP", "client", NULL, NULL);
+    call(l, "RecordEvent",
+         "{\"EventSubject\":\"s1\",\"System\":\"Manual Input\","
+         "\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
+         "\"Event\":\"Listing\",\"State\":\"Recorded\","
+         "\"Recorder\":\"cf67de\",\"Application\":\"a\"}");
+    fake_cid_reset();
+    EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    fake_result_dispose(&res);
+    fake_ledger_free(l);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(catalog_before_seeding),
     TEST_ENTRY(majority_makes_it_effective),
@@ -555,6 +643,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(new_profiles_are_data),
     TEST_ENTRY(draft_fields_under_extended_profile),
     TEST_ENTRY(member_list_is_governed_too),
+    TEST_ENTRY(recorder_binding_is_governed),
 };
 
 TEST_MAIN(tests)

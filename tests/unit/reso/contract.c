@@ -8,6 +8,7 @@
  */
 #include "evl_contract.h"
 #include "fake_stub.h"
+#include "seed.h"
 #include "hlf/crypto.h"
 #include "task.h"
 
@@ -108,9 +109,24 @@ txid_of(int n, char out[65])
     return out;
 }
 
-TEST_IMPL(record_event_exact)
+/*
+ * A ledger where the default creator's org (BrokerageMSP) owns ae1643, the
+ * Recorder of EVENT(): Recorder binding is strict, so an unregistered one
+ * would be refused. One registry entry ("\0REC\0ae1643\0"), which sorts
+ * between the EV and subj keys.
+ */
+static fake_ledger_t *
+new_ledger(void)
 {
     fake_ledger_t *l = fake_ledger_new();
+
+    seed_recorder(l, "BrokerageMSP", "ae1643");
+    return l;
+}
+
+TEST_IMPL(record_event_exact)
+{
+    fake_ledger_t *l = new_ledger();
     static const char ev_key[] = "\0EV\0" TX1_UUID "\0";
     static const char subj_key[] =
         "\0subj\0" SUBJECT "\0" "00000000001528031045000000123\0" TX1_UUID
@@ -126,17 +142,21 @@ TEST_IMPL(record_event_exact)
     ASSERT_STR_EQ(res.event_name, "RecordEvent");
     ASSERT_STR_EQ(res.event_payload, STORED_TX1);
     ASSERT_EQ(res.writes, 2);
-    /* Two keys, wire form, in key order: EV before subj. */
-    ASSERT_EQ(fake_ledger_count(l), 2);
+    /* Two new keys, wire form, in key order: EV before subj (the
+     * registry entry of new_ledger() sorts between them). */
+    ASSERT_EQ(fake_ledger_count(l), 3);
     k = fake_ledger_key(l, 0, &klen);
     ASSERT_EQ(klen, sizeof(ev_key) - 1);
     ASSERT_MEM_EQ(k, ev_key, klen);
     v = fake_ledger_value(l, 0, &vlen);
     ASSERT_STR_EQ(v, STORED_TX1);
     k = fake_ledger_key(l, 1, &klen);
+    ASSERT_EQ(klen, sizeof("\0REC\0ae1643\0") - 1);
+    ASSERT_MEM_EQ(k, "\0REC\0ae1643\0", klen);
+    k = fake_ledger_key(l, 2, &klen);
     ASSERT_EQ(klen, sizeof(subj_key) - 1);
     ASSERT_MEM_EQ(k, subj_key, klen);
-    v = fake_ledger_value(l, 1, &vlen);
+    v = fake_ledger_value(l, 2, &vlen);
     ASSERT_STR_EQ(v, STORED_TX1);
     fake_result_dispose(&res);
     fake_ledger_free(l);
@@ -144,7 +164,7 @@ TEST_IMPL(record_event_exact)
 
 TEST_IMPL(get_event)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
 
     record(l, TX1, 1528031045, 0, EVENT(SUBJECT, "Recorded"));
     ASSERT_EQ(res.status, 200);
@@ -192,12 +212,13 @@ TEST_IMPL(subject_history_order)
         {5, 99999999999LL, 1, SUBJECT},   {6, 1528031045, 20, "US-42049"},
         {7, 1528031046, 0, SUBJECT "-X"}, {8, 1528031044, 999999999, SUBJECT},
     };
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     char txid[65], uuid[EVL_UUID_LEN + 1], event[512];
     char want[8][EVL_UUID_LEN + 1];
     json_t *arr, *ev;
     size_t i, n = 0;
 
+    seed_recorder(l, "BrokerageMSP", "r1");
     for (i = 0; i < sizeof(rec) / sizeof(rec[0]); i++) {
         snprintf(event, sizeof(event),
                  "{\"EventSubject\":\"%s\",\"System\":\"Manual Input\","
@@ -276,7 +297,7 @@ TEST_IMPL(subject_history_order)
 
 TEST_IMPL(subject_history_bad_argument)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     const char *args[2] = {"GetSubjectHistory", "a\0b"};
     size_t lens[2] = {17, 3};
     char big[300];
@@ -303,7 +324,7 @@ TEST_IMPL(subject_history_bad_argument)
 
 TEST_IMPL(dispatch_errors)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     const char *args[3] = {"RecordEvent", EVENT(SUBJECT, "Recorded"), "x"};
     size_t lens[3] = {14, 0, 0};
     static const char *const fns[] = {"RecordEvent", "GetEvent",
@@ -345,7 +366,7 @@ TEST_IMPL(dispatch_errors)
                   "{\"error\":{\"code\":\"INVALID_ARGUMENTS\",\"message\":"
                   "\"GetSubjectHistory takes exactly 1 argument (an "
                   "EventSubject), got 2\"}}");
-    ASSERT_EQ(fake_ledger_count(l), 0);
+    ASSERT_EQ(fake_ledger_count(l), 1);
     fake_result_dispose(&res);
     fake_ledger_free(l);
 }
@@ -364,7 +385,7 @@ TEST_IMPL(record_validation_errors)
         {EVENT(SUBJECT, "Sold"), "INVALID_LOOKUP", "State"},
         {EVENT("a b", "Recorded"), "INVALID_IDENTIFIER", "EventSubject"},
     };
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -372,21 +393,21 @@ TEST_IMPL(record_validation_errors)
         expect_error(400, cases[i].code, cases[i].field, __LINE__);
         ASSERT_EQ(res.writes, 0);
     }
-    ASSERT_EQ(fake_ledger_count(l), 0);
+    ASSERT_EQ(fake_ledger_count(l), 1);
     fake_result_dispose(&res);
     fake_ledger_free(l);
 }
 
 TEST_IMPL(duplicate_event)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
 
     record(l, TX1, 1528031045, 0, EVENT(SUBJECT, "Recorded"));
     ASSERT_EQ(res.status, 200);
     /* The same Fabric txid again (impossible on a real channel). */
     record(l, TX1, 1528031099, 0, EVENT(SUBJECT, "Changed"));
     EXPECT_ERROR(400, "DUPLICATE_EVENT", NULL);
-    ASSERT_EQ(fake_ledger_count(l), 2);
+    ASSERT_EQ(fake_ledger_count(l), 3);
     call(l, "q", 1, 0, "GetEvent", TX1_UUID);
     ASSERT_STR_EQ(res.payload, STORED_TX1);
     fake_result_dispose(&res);
@@ -397,7 +418,7 @@ TEST_IMPL(internal_errors)
 {
     static const char *const ops[] = {"get_state", "put_state", "set_event",
                                       "composite_key"};
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     const char *args[2] = {"RecordEvent", EVENT(SUBJECT, "Recorded")};
     size_t i;
 
@@ -407,7 +428,7 @@ TEST_IMPL(internal_errors)
         EXPECT_ERROR(500, "INTERNAL", NULL);
         ASSERT(strstr(res.message, "EIO (injected)") != NULL);
     }
-    ASSERT_EQ(fake_ledger_count(l), 0);
+    ASSERT_EQ(fake_ledger_count(l), 1);
     /* No timestamp, a timestamp out of range, an empty txid. */
     fake_result_dispose(&res);
     fake_invoke(l, TX1, 0, 0, 0, args, NULL, 2, evl_invoke, NULL, &res);
@@ -418,7 +439,7 @@ TEST_IMPL(internal_errors)
     EXPECT_ERROR(500, "INTERNAL", NULL);
     record(l, "", 1, 0, EVENT(SUBJECT, "Recorded"));
     EXPECT_ERROR(500, "INTERNAL", NULL);
-    ASSERT_EQ(fake_ledger_count(l), 0);
+    ASSERT_EQ(fake_ledger_count(l), 1);
     /* Read failures of the query functions. */
     fake_ledger_fail(l, "get_state", HLF_ECLOSED);
     EXPECT_CALL(l, "GetEvent", TX1_UUID, 500, "INTERNAL", NULL);
@@ -448,9 +469,10 @@ TEST_IMPL(profile_from_ud)
         "\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
         "\"Event\":\"Listing\",\"State\":\"Recorded\",\"Recorder\":\"r\","
         "\"Application\":\"a\"}"};
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     json_t *ev;
 
+    seed_recorder(l, "BrokerageMSP", "r");
     fake_result_dispose(&res);
     fake_invoke(l, TX1, 1, 0, 1, args, NULL, 2, evl_invoke, (void *)&p,
                 &res);

@@ -13,6 +13,7 @@
 
 #include "common/common.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "msp/identities.pb-c.h"
 #include "peer/chaincode.pb-c.h"
 #include "peer/proposal.pb-c.h"
 
@@ -36,11 +37,43 @@
     "\"Recorder\":\"ae1643\",\"Timestamp\":\"Sun, 03 Jun 2018 13:04:05 "      \
     "GMT\",\"Version\":\"1.3\",\"Application\":\"87478-a43\"}"
 
+/*
+ * The submitter's identity in every proposal: a self-signed P-256
+ * certificate (made once with `openssl req -x509`, valid until 2126),
+ * since the shim reads the creator's MSP only from a parsable X.509.
+ */
+#define MSP "BrokerageMSP"
+#define CREATOR_PEM \
+    "-----BEGIN CERTIFICATE-----\n" \
+    "MIICIzCCAcmgAwIBAgIUH4EhHWWmFrK26f2QPvFCVt400YMwCgYIKoZIzj0EAwIw\n" \
+    "ZjELMAkGA1UEBhMCVVMxHzAdBgNVBAoMFmJyb2tlcmFnZS5yZXNvLmV4YW1wbGUx\n" \
+    "DzANBgNVBAsMBmNsaWVudDElMCMGA1UEAwwcVXNlcjFAYnJva2VyYWdlLnJlc28u\n" \
+    "ZXhhbXBsZTAgFw0yNjExMjExODA4MjRaGA8yMTI2MTAyODE4MDgyNFowZjELMAkG\n" \
+    "A1UEBhMCVVMxHzAdBgNVBAoMFmJyb2tlcmFnZS5yZXNvLmV4YW1wbGUxDzANBgNV\n" \
+    "BAsMBmNsaWVudDElMCMGA1UEAwwcVXNlcjFAYnJva2VyYWdlLnJlc28uZXhhbXBs\n" \
+    "ZTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABNphd2g4NX8L9H840pE/o6cjTJ2C\n" \
+    "CJF98uNfrK2U8WTr/tNQaV3/LzxBR68J2MUKEk0ltJ7/lapLb5nieviK66ajUzBR\n" \
+    "MB0GA1UdDgQWBBRSUA3lf/3XDsriD3X3aJOkI2z20TAfBgNVHSMEGDAWgBRSUA3l\n" \
+    "f/3XDsriD3X3aJOkI2z20TAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gA\n" \
+    "MEUCIQCrq8rzpoC6QYbSdNCtiSwi/5+wxxSobUIavPnwArJNZAIgMZ741zflorul\n" \
+    "xgl4RS86PIcDgw7g9NNorHIgGQqNGgg=\n" \
+    "-----END CERTIFICATE-----\n"
+/* The registration of "ae1643" to the submitter's org, any client. */
+#define REGISTRATION                                                         \
+    "{\"Recorder\":\"ae1643\",\"Org\":\"" MSP "\",\"Registered\":"      \
+    "\"Sun, 03 Jun 2018 13:04:05 GMT\",\"AllowedClients\":[],"              \
+    "\"Status\":\"Active\",\"Updated\":\"Sun, 03 Jun 2018 13:04:05 GMT\"}"
+
 static const char ev_key[] = "\0EV\0" UUID1 "\0";
 /* The catalog's active-profile entry, read first by RecordEvent. */
 static const char cat_key[] = "\0cat\0active\0";
 /* The recorder registry key of the event's Recorder "ae1643". */
 static const char rec_key[] = "\0REC\0ae1643\0";
+/* The Recorder binding setting, read only for unregistered Recorders. */
+static const char binding_key[] = "\0cat\0recorder-binding\0";
+#define BINDING_OPEN                                                         \
+    "{\"Mode\":\"open\",\"Proposal\":\"p\","                                  \
+    "\"Since\":\"Sun, 03 Jun 2018 13:04:05 GMT\"}"
 static const char subj_key[] = "\0subj\0" SUBJECT "\0"
                                "00000000001528031045000000123\0" UUID1 "\0";
 static const char subj_start[] = "\0subj\0" SUBJECT "\0";
@@ -167,8 +200,10 @@ send_tx(fake_peer_t *fp, const char *txid, const char *fn, const char *arg,
     Common__ChannelHeader ch = COMMON__CHANNEL_HEADER__INIT;
     Common__SignatureHeader sh = COMMON__SIGNATURE_HEADER__INIT;
     Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+    Msp__SerializedIdentity sid = MSP__SERIALIZED_IDENTITY__INIT;
     ProtobufCBinaryData a[2];
-    uint8_t inb[1024], chb[256], shb[64], hdrb[512], propb[1024];
+    uint8_t inb[1024], chb[256], shb[1024], sidb[1024], hdrb[2048];
+    uint8_t propb[4096];
 
     a[0].data = (uint8_t *)fn;
     a[0].len = strlen(fn);
@@ -192,6 +227,12 @@ send_tx(fake_peer_t *fp, const char *txid, const char *fn, const char *arg,
         hdr.channel_header.len = common__channel_header__pack(&ch, chb);
         sh.nonce.data = (uint8_t *)"nonce";
         sh.nonce.len = 5;
+        /* The creator: the Recorder binding needs the submitter's MSP. */
+        sid.mspid = MSP;
+        sid.id_bytes.data = (uint8_t *)CREATOR_PEM;
+        sid.id_bytes.len = strlen(CREATOR_PEM);
+        sh.creator.data = sidb;
+        sh.creator.len = msp__serialized_identity__pack(&sid, sidb);
         hdr.signature_header.data = shb;
         hdr.signature_header.len = common__signature_header__pack(&sh, shb);
         prop.header.data = hdrb;
@@ -241,6 +282,17 @@ expect_answer(fake_peer_t *fp, const char *txid, int status,
     protos__response__free_unpacked(r, NULL);
 }
 
+/* Expect GET_STATE of key[0..len) and answer value (NULL: absent). */
+static void
+expect_get(fake_peer_t *fp, const char *key, size_t len, const char *value)
+{
+    Protos__ChaincodeMessage *m = fp_expect(fp, T(GET_STATE));
+
+    assert_field(&m->payload, 1, key, len);
+    fp_respond(fp, m, value, value != NULL ? strlen(value) : 0);
+    protos__chaincode_message__free_unpacked(m, NULL);
+}
+
 /*
  * RecordEvent reads the catalog's active-profile entry first; answer it
  * as absent (an unseeded ledger: the default profile 1.3 applies).
@@ -248,11 +300,7 @@ expect_answer(fake_peer_t *fp, const char *txid, int status,
 static void
 expect_catalog_read(fake_peer_t *fp)
 {
-    Protos__ChaincodeMessage *m = fp_expect(fp, T(GET_STATE));
-
-    assert_field(&m->payload, 1, cat_key, sizeof(cat_key) - 1);
-    fp_respond(fp, m, NULL, 0);
-    protos__chaincode_message__free_unpacked(m, NULL);
+    expect_get(fp, cat_key, sizeof(cat_key) - 1, NULL);
 }
 
 /* ---------------- tests ---------------- */
@@ -267,16 +315,11 @@ TEST_IMPL(record_event_on_the_wire)
     setup(&fp);
     send_tx(&fp, TX1, "RecordEvent", EVENT_IN, 1);
     expect_catalog_read(&fp);
-    /* The recorder binding looks the Recorder up: not registered. */
-    m = fp_expect(&fp, T(GET_STATE));
-    assert_field(&m->payload, 1, rec_key, sizeof(rec_key) - 1);
-    fp_respond(&fp, m, NULL, 0);
-    protos__chaincode_message__free_unpacked(m, NULL);
+    /* The recorder binding looks the Recorder up: registered to the
+     * submitter's org, so the binding setting is not read. */
+    expect_get(&fp, rec_key, sizeof(rec_key) - 1, REGISTRATION);
     /* The duplicate guard reads the event key next. */
-    m = fp_expect(&fp, T(GET_STATE));
-    assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
-    fp_respond(&fp, m, NULL, 0);
-    protos__chaincode_message__free_unpacked(m, NULL);
+    expect_get(&fp, ev_key, sizeof(ev_key) - 1, NULL);
     m = fp_expect(&fp, T(PUT_STATE));
     assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
     assert_field(&m->payload, 2, STORED, strlen(STORED));
@@ -297,17 +340,22 @@ TEST_IMPL(record_event_on_the_wire)
     /* An existing event makes the same txid a DUPLICATE_EVENT. */
     send_tx(&fp, TX1, "RecordEvent", EVENT_IN, 1);
     expect_catalog_read(&fp);
-    m = fp_expect(&fp, T(GET_STATE));
-    assert_field(&m->payload, 1, rec_key, sizeof(rec_key) - 1);
-    fp_respond(&fp, m, NULL, 0);
-    protos__chaincode_message__free_unpacked(m, NULL);
-    m = fp_expect(&fp, T(GET_STATE));
-    assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
-    fp_respond(&fp, m, STORED, strlen(STORED));
-    protos__chaincode_message__free_unpacked(m, NULL);
+    expect_get(&fp, rec_key, sizeof(rec_key) - 1, REGISTRATION);
+    expect_get(&fp, ev_key, sizeof(ev_key) - 1, STORED);
     r = expect_completed(&fp, TX1, name, evp);
     ASSERT_EQ(r->status, 400);
     ASSERT(strstr(r->message, "\"code\":\"DUPLICATE_EVENT\"") != NULL);
+    ASSERT_STR_EQ(name, "");
+    protos__response__free_unpacked(r, NULL);
+    /* Unregistered: the binding setting is read; absent means strict. */
+    send_tx(&fp, "tx-unreg", "RecordEvent", EVENT_IN, 1);
+    expect_catalog_read(&fp);
+    expect_get(&fp, rec_key, sizeof(rec_key) - 1, NULL);
+    expect_get(&fp, binding_key, sizeof(binding_key) - 1, NULL);
+    r = expect_completed(&fp, "tx-unreg", name, evp);
+    ASSERT_EQ(r->status, 403);
+    ASSERT(strstr(r->message, "\"code\":\"RECORDER_NOT_AUTHORIZED\"") !=
+           NULL);
     ASSERT_STR_EQ(name, "");
     protos__response__free_unpacked(r, NULL);
     teardown(&fp);
@@ -326,10 +374,7 @@ TEST_IMPL(queries_on_the_wire)
 
     setup(&fp);
     send_tx(&fp, "g1", "GetEvent", UUID1, 0);
-    m = fp_expect(&fp, T(GET_STATE));
-    assert_field(&m->payload, 1, ev_key, sizeof(ev_key) - 1);
-    fp_respond(&fp, m, STORED, strlen(STORED));
-    protos__chaincode_message__free_unpacked(m, NULL);
+    expect_get(&fp, ev_key, sizeof(ev_key) - 1, STORED);
     expect_answer(&fp, "g1", 200, STORED, "");
 
     send_tx(&fp, "h1", "GetSubjectHistory", SUBJECT, 0);
@@ -360,7 +405,6 @@ TEST_IMPL(queries_on_the_wire)
 
 TEST_IMPL(errors_on_the_wire)
 {
-    Protos__ChaincodeMessage *m;
     fake_peer_t fp;
     char name[64], evp[1024];
     Protos__Response *r;
@@ -387,13 +431,15 @@ TEST_IMPL(errors_on_the_wire)
     ASSERT(strstr(r->message, "\"code\":\"SYSTEM_FIELD_SUPPLIED\","
                               "\"field\":\"Version\"") != NULL);
     protos__response__free_unpacked(r, NULL);
-    /* A transaction without a proposal has no timestamp: 500. */
+    /*
+     * A transaction without a proposal has no timestamp: 500. It has no
+     * creator either, so it passes the binding only as an unregistered
+     * Recorder on a channel whose binding is open.
+     */
     send_tx(&fp, "e3", "RecordEvent", EVENT_IN, 0);
     expect_catalog_read(&fp);
-    m = fp_expect(&fp, T(GET_STATE));
-    assert_field(&m->payload, 1, rec_key, sizeof(rec_key) - 1);
-    fp_respond(&fp, m, NULL, 0);
-    protos__chaincode_message__free_unpacked(m, NULL);
+    expect_get(&fp, rec_key, sizeof(rec_key) - 1, NULL);
+    expect_get(&fp, binding_key, sizeof(binding_key) - 1, BINDING_OPEN);
     r = expect_completed(&fp, "e3", name, evp);
     ASSERT_EQ(r->status, 500);
     ASSERT(strstr(r->message, "\"code\":\"INTERNAL\"") != NULL);

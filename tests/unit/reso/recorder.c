@@ -4,7 +4,7 @@
  * RegisterRecorder / GetRecorder / RevokeRecorder with their exact records
  * and error codes in check order, and the RecordEvent binding across
  * three orgs: another org's recorder, certificate restriction, revoked
- * ids, RFC 8141-equivalent spellings, unregistered ids.
+ * ids, RFC 8141-equivalent spellings, unregistered ids (strict binding).
  */
 #include "evl_contract.h"
 #include "fake_cid.h"
@@ -214,10 +214,13 @@ TEST_IMPL(binding_across_orgs)
             EVENT("URN:RESO:recorder:brokerage:1"));
     EXPECT_OK();
     ASSERT_STR_EQ(answer_str("Recorder"), "URN:RESO:recorder:brokerage:1");
-    /* A different NSS case is a different, unregistered recorder. */
+    /* A different NSS case is a different recorder, and unregistered:
+     * refused under strict binding with its own message. */
     call_as(l, "MLSMSP", "client", "RecordEvent",
             EVENT("urn:reso:recorder:Brokerage:1"));
-    EXPECT_OK();
+    EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    ASSERT(strstr(res.message, "'urn:reso:recorder:Brokerage:1' is not "
+                               "registered") != NULL);
     /* No X.509 creator cannot be bound to anything. */
     fake_cid_set(NULL, NULL, NULL, NULL);
     call(l, "RecordEvent", EVENT(REC_B));
@@ -226,20 +229,36 @@ TEST_IMPL(binding_across_orgs)
     fake_ledger_free(l);
 }
 
-TEST_IMPL(unregistered_recorders_accepted)
+/*
+ * Strict binding, the default (reso-model.md §13): a Recorder nobody
+ * registered is refused for every org, admins included, and nothing is
+ * written; the id stays free to register. (Opening the binding is a
+ * catalog change: catalog.c recorder_binding_is_governed.)
+ */
+TEST_IMPL(unregistered_recorders_refused)
 {
+    static const char *const msps[] = {"BrokerageMSP", "AssociationMSP",
+                                       "MLSMSP"};
     fake_ledger_t *l = fake_ledger_new();
+    size_t i;
 
-    call_as(l, "AssociationMSP", "client", "RecordEvent",
-            EVENT("urn:reso:recorder:org1:1234"));
-    EXPECT_OK();
-    call_as(l, "MLSMSP", "client", "RecordEvent",
-            EVENT("urn:reso:recorder:org1:1234"));
+    for (i = 0; i < 3; i++) {
+        call_as(l, msps[i], "client", "RecordEvent",
+                EVENT("urn:reso:recorder:org1:1234"));
+        EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+        ASSERT(strstr(res.message, "binding is strict") != NULL);
+        call_as(l, msps[i], "admin", "RecordEvent", EVENT("ae1643"));
+        EXPECT_ERROR(403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    }
+    ASSERT_EQ(fake_ledger_count(l), 0);
+    call_as(l, "MLSMSP", "client", "GetRecorder", "ae1643");
+    EXPECT_ERROR(404, "RECORDER_NOT_FOUND", "Recorder");
+    /* Once its org registers it, the same event is accepted. */
+    call_as(l, "MLSMSP", "admin", "RegisterRecorder",
+            "{\"Recorder\":\"ae1643\"}");
     EXPECT_OK();
     call_as(l, "MLSMSP", "client", "RecordEvent", EVENT("ae1643"));
     EXPECT_OK();
-    call_as(l, "MLSMSP", "client", "GetRecorder", "ae1643");
-    EXPECT_ERROR(404, "RECORDER_NOT_FOUND", "Recorder");
     fake_ledger_free(l);
 }
 
@@ -363,7 +382,7 @@ static const test_entry_t tests[] = {
     TEST_ENTRY(register_refusals_in_order),
     TEST_ENTRY(other_org_cannot_take_over),
     TEST_ENTRY(binding_across_orgs),
-    TEST_ENTRY(unregistered_recorders_accepted),
+    TEST_ENTRY(unregistered_recorders_refused),
     TEST_ENTRY(binding_after_identifier_checks),
     TEST_ENTRY(certificate_restriction),
     TEST_ENTRY(revoke_and_reactivate),

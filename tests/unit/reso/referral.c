@@ -9,6 +9,7 @@
  */
 #include "evl_contract.h"
 #include "fake_stub.h"
+#include "seed.h"
 #include "task.h"
 
 #include <stdio.h>
@@ -30,6 +31,19 @@ call(fake_ledger_t *l, const char *fn, const char *arg)
                 (void *)evl_profile_find("1.5-ext"), &res);
 }
 
+/* The Recorder of every event here, registered to the default creator's
+ * org by new_ledger() (binding is strict). */
+#define RECORDER "urn:reso:recorder:brokerage:1234"
+
+static fake_ledger_t *
+new_ledger(void)
+{
+    fake_ledger_t *l = fake_ledger_new();
+
+    seed_recorder(l, "BrokerageMSP", RECORDER);
+    return l;
+}
+
 /* Record one referral event; ctx is the Context object text or NULL. */
 static void
 rec(fake_ledger_t *l, const char *subject, const char *stype,
@@ -42,7 +56,7 @@ rec(fake_ledger_t *l, const char *subject, const char *stype,
              "\"System\":\"Referral Marketplace Service\","
              "\"SubjectType\":\"%s\",\"Entity\":\"Broker\","
              "\"Event\":\"%s\",\"State\":\"%s\","
-             "\"Recorder\":\"urn:reso:recorder:org1:1234\","
+             "\"Recorder\":\"" RECORDER "\","
              "\"Application\":\"referral-app\"%s%s%s}",
              subject, stype, event, state, ctx ? ",\"Context\":" : "",
              ctx ? ctx : "", "");
@@ -137,7 +151,7 @@ subject(json_t *node)
 
 TEST_IMPL(referral_tree_playback)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     json_t *tree, *b, *a, *c;
     char buf[512];
 
@@ -190,7 +204,7 @@ TEST_IMPL(referral_tree_playback)
 
 TEST_IMPL(referral_link_rules)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
 
     build_tree(l);
     /* A parent named on an event that is not a sub-referral's. */
@@ -232,7 +246,7 @@ TEST_IMPL(referral_link_rules)
 /* The link writes exactly the documented keys, once. */
 TEST_IMPL(referral_index_keys)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
     size_t i, n, refp = 0, refc = 0, refn = 0, len;
 
     OK("REF-1", "Referral", "Referral", "Created", NULL);
@@ -277,7 +291,7 @@ TEST_IMPL(referral_index_keys)
 
 TEST_IMPL(referral_get_errors)
 {
-    fake_ledger_t *l = fake_ledger_new();
+    fake_ledger_t *l = new_ledger();
 
     OK("REF-1", "Referral", "Referral", "Created", NULL);
     rec(l, "US-42049-49888-1213666-R-N", "Property", "Listing", "Recorded",
