@@ -14,6 +14,8 @@
  *                                          admins of the member orgs in
  *                                          the network env until the
  *                                          change is effective
+ *   resoctl catalog binding strict|open    the same flow for the
+ *                                          Recorder binding setting
  *
  * Changes are signed by the org's admin identity (the chaincode refuses
  * anyone else with NOT_ADMIN), look-ups by its client identity. Results
@@ -48,6 +50,9 @@ catalog_usage(FILE *out)
           "       resoctl catalog propose FILE|- [options]\n"
           "       resoctl catalog approve ID | proposal ID [options]\n"
           "       resoctl catalog activate VERSION [options]\n"
+          "       resoctl catalog binding strict|open [options]\n"
+          "activate and binding run the whole flow on a local network:\n"
+          "propose as --org's admin, approve with the other orgs' admins\n"
           "a change is one JSON object:\n"
           "  {\"Kind\":\"ActivateProfile\",\"Version\":\"1.5-ext\"}\n"
           "  {\"Kind\":\"AddProfile\",\"Profile\":{...profile document...}}\n"
@@ -55,6 +60,7 @@ catalog_usage(FILE *out)
           "\"1.5-ext.1\",\n"
           "   \"Values\":{\"Event\":[\"...\"]}}\n"
           "  {\"Kind\":\"SetMembers\",\"Members\":[\"AssociationMSP\",...]}\n"
+          "  {\"Kind\":\"SetRecorderBinding\",\"Mode\":\"open\"}\n"
           "options:\n"
           "  --org ORG        Brokerage (default), Association or MLS\n"
           "  --user ROLE      client or admin (default: admin for changes,\n"
@@ -181,32 +187,34 @@ read_change(const char *path)
 }
 
 /*
- * activate: propose ActivateProfile VERSION as o->org's admin, then
- * approve with the admins of every org of the env (proposer included)
- * until the proposal is Effective. Already active: prints the catalog.
+ * activate and binding: propose {"Kind": kind, field: o->positional} as
+ * o->org's admin, then approve with the admins of every org of the env
+ * (proposer included) until the proposal is Effective. When GetCatalog's
+ * member shown already equals o->positional, prints the catalog instead.
  */
 static int
-activate(json_t *env, const copts_t *o)
+govern(json_t *env, const copts_t *o, const char *kind, const char *field,
+       const char *shown)
 {
     json_t *cat = NULL, *prop = NULL, *change, *orgs, *v;
-    const char *key, *status;
+    const char *key, *status, *now;
     char *text, id[64];
     int rc;
 
     rc = catalog_call(env, o->org, "client", 0, "GetCatalog", NULL, &cat);
     if (rc != RESOCTL_EXIT_OK)
         return rc;
-    if (strcmp(json_string_value(json_object_get(cat, "Version")),
-               o->positional) == 0) {
-        fprintf(stderr, "resoctl: profile %s is active already\n",
-                o->positional);
+    now = json_string_value(json_object_get(cat, shown));
+    if (now != NULL && strcmp(now, o->positional) == 0) {
+        fprintf(stderr, "resoctl: the catalog's %s is %s already; "
+                        "nothing to propose\n",
+                shown, now);
         print_json(cat);
         json_decref(cat);
         return RESOCTL_EXIT_OK;
     }
     json_decref(cat);
-    change = json_pack("{s:s, s:s}", "Kind", "ActivateProfile", "Version",
-                       o->positional);
+    change = json_pack("{s:s, s:s}", "Kind", kind, field, o->positional);
     text = json_dumps(change, JSON_COMPACT);
     json_decref(change);
     if (text == NULL)
@@ -267,7 +275,7 @@ resoctl_cmd_catalog(int argc, char **argv)
         return rc;
     if (strcmp(sub, "show") != 0 && strcmp(sub, "propose") != 0 &&
         strcmp(sub, "approve") != 0 && strcmp(sub, "proposal") != 0 &&
-        strcmp(sub, "activate") != 0) {
+        strcmp(sub, "activate") != 0 && strcmp(sub, "binding") != 0) {
         fprintf(stderr, "resoctl: unknown catalog command \"%s\"\n", sub);
         catalog_usage(stderr);
         return RESOCTL_EXIT_USAGE;
@@ -299,8 +307,11 @@ resoctl_cmd_catalog(int argc, char **argv)
                           : catalog_call(env, o.org,
                                          o.user ? o.user : "admin", 1,
                                          "ProposeCatalogChange", text, &out);
+    } else if (strcmp(sub, "activate") == 0) {
+        rc = govern(env, &o, "ActivateProfile", "Version", "Version");
     } else {
-        rc = activate(env, &o);
+        rc = govern(env, &o, "SetRecorderBinding", "Mode",
+                    "RecorderBinding");
     }
     if (out != NULL)
         print_json(out);
