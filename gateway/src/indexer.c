@@ -27,6 +27,7 @@
 #include "couch_schema.h"
 #include "hub.h"
 #include "index.h"
+#include "reports.h"
 
 #include "hlf/log.h"
 
@@ -195,33 +196,6 @@ stopping(void)
     return s;
 }
 
-/* Unix seconds of an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), or
- * -1 if it is not one. */
-static int64_t
-imf_seconds(const char *s)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char wd[4], mon[4], gmt[4];
-    struct tm tm;
-    const char *m;
-    int n = 0;
-
-    if (s == NULL)
-        return -1;
-    memset(&tm, 0, sizeof(tm));
-    if (sscanf(s, "%3s, %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &tm.tm_mday, mon,
-               &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, gmt,
-               &n) != 8 ||
-        s[n] != '\0' || strcmp(gmt, "GMT") != 0 || strlen(mon) != 3)
-        return -1;
-    m = strstr(months, mon);
-    if (m == NULL || (m - months) % 3 != 0)
-        return -1;
-    tm.tm_mon = (int)((m - months) / 3);
-    tm.tm_year -= 1900;
-    return (int64_t)timegm(&tm);
-}
-
 /*
  * The CouchDB document of an event (new): the stream's JSON of the event
  * plus _id, type, ts and ts_ns. NULL when out of memory or the JSON does
@@ -243,7 +217,10 @@ event_doc(const gw_event_t *ev)
     }
     snprintf(id, idlen, "%s%s", GW_COUCH_EVENT_ID_PREFIX,
              ev->transaction_id);
-    ts = imf_seconds(json_string_value(json_object_get(d, "Timestamp")));
+    if (gw_reports_parse_imf(json_string_value(json_object_get(d,
+                                                              "Timestamp")),
+                             &ts) != HLF_OK)
+        ts = -1;
     if (json_object_set_new(d, "_id", json_string(id)) != 0 ||
         json_object_set_new(d, "type", json_string(GW_COUCH_EVENT_TYPE)) !=
             0 ||

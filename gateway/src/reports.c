@@ -200,6 +200,17 @@ parse_imf(const char *s, int64_t *out)
 }
 
 int
+gw_reports_parse_imf(const char *s, int64_t *out)
+{
+    int64_t v;
+
+    if (s == NULL || out == NULL || parse_imf(s, &v) != 0)
+        return HLF_EINVAL;
+    *out = v;
+    return HLF_OK;
+}
+
+int
 gw_reports_parse_time(const char *s, int64_t *out)
 {
     int64_t v;

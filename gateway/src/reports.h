@@ -92,6 +92,13 @@ typedef struct gw_reports_bad_s {
 int gw_reports_parse_time(const char *s, int64_t *out);
 
 /*
+ * The IMF-fixdate form alone ("Mon, 09 Sep 2019 20:38:00 GMT", weekday
+ * checked): what the chaincode stamps as an event's Timestamp. HLF_OK or
+ * HLF_EINVAL. THREAD SAFETY: reentrant.
+ */
+int gw_reports_parse_imf(const char *s, int64_t *out);
+
+/*
  * Cursors: "a<sequence>" (ascending pages continue after it) and
  * "d<sequence>" (descending pages continue before it). out needs
  * GW_REPORTS_CURSOR_MAX bytes. Decode: HLF_OK, or HLF_EINVAL for

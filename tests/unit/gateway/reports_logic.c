@@ -101,6 +101,15 @@ TEST_IMPL(time_refused)
         ASSERT_EQ(t, 42);
     }
     ASSERT_EQ(gw_reports_parse_time(NULL, &t), HLF_EINVAL);
+    /* The indexer's Timestamp parser: IMF-fixdate only. */
+    ASSERT_EQ(gw_reports_parse_imf("Sun, 03 Jun 2018 13:04:05 GMT", &t),
+              HLF_OK);
+    ASSERT_EQ(t, 1528031045);
+    ASSERT_EQ(gw_reports_parse_imf("2018-06-03T13:04:05Z", &t), HLF_EINVAL);
+    ASSERT_EQ(gw_reports_parse_imf("1528031045", &t), HLF_EINVAL);
+    ASSERT_EQ(gw_reports_parse_imf("Mon, 03 Jun 2018 13:04:05 GMT", &t),
+              HLF_EINVAL);
+    ASSERT_EQ(t, 1528031045);
 }
 
 TEST_IMPL(cursors)
