@@ -233,38 +233,6 @@ ctx_open(const opts_t *o, ctx_t *c)
     return -1;
 }
 
-/* Report a failed call; chaincode rejections keep their JSON verbatim. */
-static int
-report(const char *what, const hlf_error_t *err)
-{
-    if (err->code == HLF_ECHAINCODE && err->chaincode_message[0] != '\0') {
-        fprintf(stderr, "%s\n", err->chaincode_message);
-        return err->chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
-                                            : RESOCTL_EXIT_REJECTED;
-    }
-    fprintf(stderr, "resoctl: %s failed: %s", what, err->text);
-    if (err->tx_id[0] != '\0')
-        fprintf(stderr, " (txid %s)", err->tx_id);
-    fputc('\n', stderr);
-    return RESOCTL_EXIT_FAIL;
-}
-
-/* Print a JSON result pretty on stdout (or verbatim if it is not JSON). */
-static void
-print_json(const uint8_t *data, size_t len)
-{
-    json_t *v = json_loadb((const char *)data, len, 0, NULL);
-
-    if (v == NULL) {
-        fwrite(data, 1, len, stdout);
-        fputc('\n', stdout);
-        return;
-    }
-    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', stdout);
-    json_decref(v);
-}
-
 static int
 cmd_record(const opts_t *o)
 {
@@ -305,9 +273,9 @@ cmd_record(const opts_t *o)
     arg.len = len;
     if (hlf_contract_submit(c.org.contract, "RecordEvent", &arg, 1, &result,
                             &err) != HLF_OK) {
-        rc = report("RecordEvent", &err);
+        rc = reso_netenv_report("RecordEvent", &err);
     } else {
-        print_json(result.data, result.len);
+        reso_netenv_print(&result);
         fprintf(stderr, "recorded by %s in block %llu, Fabric txid %s\n",
                 o->org, (unsigned long long)err.block_number, err.tx_id);
         rc = RESOCTL_EXIT_OK;
@@ -338,9 +306,9 @@ cmd_query(const opts_t *o, const char *fn, const char *what)
     arg = hlf_bytes_str(o->positional);
     if (hlf_contract_evaluate(c.org.contract, fn, &arg, 1, &result, &err) !=
         HLF_OK) {
-        rc = report(fn, &err);
+        rc = reso_netenv_report(fn, &err);
     } else {
-        print_json(result.data, result.len);
+        reso_netenv_print(&result);
         rc = RESOCTL_EXIT_OK;
     }
     hlf_bytes_free(&result);
@@ -391,7 +359,7 @@ cmd_tail(const opts_t *o)
     eo.start_block = o->from_block;
     if (hlf_network_chaincode_events(c.org.net, c.org.chaincode, &eo, &ev, &err) !=
         HLF_OK) {
-        rc = report("ChaincodeEvents", &err);
+        rc = reso_netenv_report("ChaincodeEvents", &err);
         ctx_close(&c);
         return rc;
     }
@@ -414,7 +382,7 @@ cmd_tail(const opts_t *o)
         if (n == 0 || n == HLF_ECLOSED)
             break;
         if (n < 0) {
-            rc = report("ChaincodeEvents", &err);
+            rc = reso_netenv_report("ChaincodeEvents", &err);
             break;
         }
         for (i = 0; i < blk->nevents && (o->count == 0 || seen < o->count);

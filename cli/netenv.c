@@ -211,6 +211,22 @@ fail:
 }
 
 int
+reso_netenv_report(const char *what, const hlf_error_t *err)
+{
+    if (err->code == HLF_ECHAINCODE && err->chaincode_message[0] != '\0') {
+        /* The chaincode's JSON refusal, for scripts to parse. */
+        fprintf(stderr, "%s\n", err->chaincode_message);
+        return err->chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
+                                            : RESOCTL_EXIT_REJECTED;
+    }
+    fprintf(stderr, "resoctl: %s failed: %s", what, err->text);
+    if (err->tx_id[0] != '\0')
+        fprintf(stderr, " (txid %s)", err->tx_id);
+    fputc('\n', stderr);
+    return RESOCTL_EXIT_FAIL;
+}
+
+int
 reso_netenv_call(json_t *env, const char *org, const char *user, int write,
                  const char *fn, const char *arg, hlf_bytes_t *res)
 {
@@ -230,18 +246,7 @@ reso_netenv_call(json_t *env, const char *org, const char *user, int write,
                                      &err)
                : hlf_contract_evaluate(o.contract, fn, &a, arg != NULL, res,
                                        &err);
-    if (rc == HLF_OK) {
-        rc = RESOCTL_EXIT_OK;
-    } else if (err.code == HLF_ECHAINCODE &&
-               err.chaincode_message[0] != '\0') {
-        /* The chaincode's JSON refusal, for scripts to parse. */
-        fprintf(stderr, "%s\n", err.chaincode_message);
-        rc = err.chaincode_status == 404 ? RESOCTL_EXIT_NOTFOUND
-                                         : RESOCTL_EXIT_REJECTED;
-    } else {
-        fprintf(stderr, "resoctl: %s failed: %s\n", fn, err.text);
-        rc = RESOCTL_EXIT_FAIL;
-    }
+    rc = rc == HLF_OK ? RESOCTL_EXIT_OK : reso_netenv_report(fn, &err);
     reso_netenv_close_org(&o);
     return rc;
 }

@@ -62,6 +62,15 @@ void reso_netenv_close_org(reso_org_t *o);
  * call failed) or, for a chaincode refusal, whose message is printed
  * verbatim, RESOCTL_EXIT_NOTFOUND (status 404) or RESOCTL_EXIT_REJECTED.
  */
+/*
+ * Print why the ledger call what failed (err borrowed) and return its
+ * resoctl exit code: a chaincode refusal prints the chaincode's JSON
+ * verbatim (RESOCTL_EXIT_NOTFOUND for status 404, else
+ * RESOCTL_EXIT_REJECTED); any other failure prints one line with the
+ * transaction id when known (RESOCTL_EXIT_FAIL).
+ */
+int reso_netenv_report(const char *what, const hlf_error_t *err);
+
 int reso_netenv_call(json_t *env, const char *org, const char *user,
                      int write, const char *fn, const char *arg,
                      hlf_bytes_t *res);
