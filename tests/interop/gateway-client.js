@@ -189,6 +189,7 @@ async function openGateway(env, orgRef, as) {
     const network = gateway.getNetwork(env.channel);
     return {
         name,
+        org,
         network,
         contract: network.getContract(env.chaincode),
         close() {
@@ -292,8 +293,18 @@ async function cmdEvents(env, conn, { from, count, timeout }) {
     }
 }
 
-// The RESO v1.3 example event, with the given EventSubject.
-function exampleEvent(subject) {
+// The Recorder registered to the org of conn (`network up` registers one
+// per org): Recorder binding is strict, so an org records with its own.
+function orgRecorder(conn) {
+    return need(conn.org, 'recorder');
+}
+
+// The RESO v1.3 example event, with the given EventSubject and Recorder
+// (the submitting org's own).
+function exampleEvent(subject, recorder) {
+    if (typeof recorder !== 'string' || recorder === '') {
+        throw new ClientError('exampleEvent needs the submitting org\'s Recorder');
+    }
     return {
         EventSubject: subject,
         System: 'Property Listing Service',
@@ -301,14 +312,14 @@ function exampleEvent(subject) {
         Entity: 'Broker',
         Event: 'Listing',
         State: 'Recorded',
-        Recorder: 'ae1643',
+        Recorder: recorder,
         Application: '87478-a43',
     };
 }
 
 // Every bench transaction records a subject of its own.
-function benchEvent(run, i) {
-    return JSON.stringify(exampleEvent(`US-42049-49888-${run}-${i}-R-N`));
+function benchEvent(run, i, recorder) {
+    return JSON.stringify(exampleEvent(`US-42049-49888-${run}-${i}-R-N`, recorder));
 }
 
 // Nearest-rank percentile of sorted values.
@@ -318,6 +329,7 @@ function percentile(sorted, q) {
 
 async function cmdBench(conn, { count, concurrency }) {
     const run = `B${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
+    const recorder = orgRecorder(conn);
     const latencies = [];
     let next = 0;
     let failure = null;
@@ -329,7 +341,7 @@ async function cmdBench(conn, { count, concurrency }) {
             const t0 = performance.now();
             try {
                 const tx = await conn.contract.submitAsync('RecordEvent',
-                    { arguments: [benchEvent(run, i)] });
+                    { arguments: [benchEvent(run, i, recorder)] });
                 const status = await tx.getStatus();
                 if (!status.successful) {
                     throw new gw.CommitError({
@@ -413,7 +425,9 @@ async function main(argv) {
 }
 
 // network-smoke.js reuses the connection and env helpers.
-module.exports = { readEnv, findOrg, openGateway, chaincodeError, exampleEvent, ClientError };
+module.exports = {
+    readEnv, findOrg, openGateway, orgRecorder, chaincodeError, exampleEvent, ClientError,
+};
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(

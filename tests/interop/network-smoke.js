@@ -18,7 +18,7 @@ const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const {
-    readEnv, findOrg, openGateway, chaincodeError, exampleEvent: newEvent, ClientError,
+    readEnv, findOrg, openGateway, orgRecorder, chaincodeError, exampleEvent, ClientError,
 } = require('./gateway-client.js');
 
 const utf8 = new TextDecoder();
@@ -59,6 +59,9 @@ async function main(argv) {
         names.slice(0, 3).map((n) => openGateway(env, findOrg(env, n), 'client')));
 
     const subject = `US-42049-49888-S${crypto.randomBytes(4).toString('hex')}-R-N`;
+    // Recorder binding is strict: the writer records with its own org's
+    // Recorder; the C client, recording as the third org, with that one's.
+    const newEvent = (subj) => exampleEvent(subj, orgRecorder(writer));
     const state = {};
     const checks = [
         ['record_event_returns_the_stored_event', async () => {
@@ -126,6 +129,19 @@ async function main(argv) {
             assert.equal(body.error.field, 'System');
             assert.equal(typeof body.error.message, 'string');
         }],
+        ['another_orgs_recorder_is_a_403_and_writes_nothing', async () => {
+            const foreign = { ...newEvent(subject), Recorder: orgRecorder(reader) };
+            assert.notEqual(foreign.Recorder, orgRecorder(writer));
+            const { status, body } = await expectChaincodeError(
+                writer.contract.submitTransaction('RecordEvent', JSON.stringify(foreign)));
+            assert.equal(status, 403);
+            assert.equal(body.error.code, 'RECORDER_NOT_AUTHORIZED');
+            assert.equal(body.error.field, 'Recorder');
+            assert.ok(body.error.message.includes(foreign.Recorder), body.error.message);
+            const got = JSON.parse(utf8.decode(await historian.contract.evaluateTransaction(
+                'GetSubjectHistory', subject)));
+            assert.equal(got.length, 2, 'the subject still has its two events');
+        }],
         ['unknown_transaction_id_is_a_client_error', async () => {
             const { status, body } = await expectChaincodeError(reader.contract.evaluateTransaction(
                 'GetEvent', crypto.randomUUID()));
@@ -138,7 +154,7 @@ async function main(argv) {
             assert.deepEqual(resoctl(names[1], ['event', 'get', state.stored.TransactionId]),
                 state.stored);
         }], ['node_reads_what_c_client_recorded', async () => {
-            const input = newEvent(`${subject}-C`);
+            const input = exampleEvent(`${subject}-C`, orgRecorder(historian));
             const stored = resoctl(names[2], ['event', 'record', '-'], JSON.stringify(input));
             for (const [k, v] of Object.entries(input)) assert.equal(stored[k], v, k);
             const got = await reader.contract.evaluateTransaction('GetEvent', stored.TransactionId);

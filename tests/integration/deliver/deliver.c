@@ -50,9 +50,12 @@ typedef struct {
     json_t *stored; /* the chaincode's result: the stored event */
 } recorded_t;
 
-/* A RESO event JSON no earlier run can have recorded. */
+/*
+ * A RESO event JSON no earlier run can have recorded, carrying recorder_id,
+ * the Recorder registered to the submitting org (binding is strict).
+ */
 static char *
-event_json(const char *state)
+event_json(const char *state, const char *recorder_id)
 {
     uint8_t r[6];
     char hex[13], subject[64];
@@ -67,16 +70,16 @@ event_json(const char *state)
                   "System", "Property Listing Service",
                   "SubjectType", "Property", "Entity", "Broker",
                   "Event", "Listing", "State", state,
-                  "Recorder", "975fb", "Application", "87478-a43");
+                  "Recorder", recorder_id, "Application", "87478-a43");
     s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(e);
     return s;
 }
 
 static void
-record(org_t *o, const char *state, recorded_t *r)
+record(org_t *o, const char *recorder_id, const char *state, recorded_t *r)
 {
-    char *doc = event_json(state);
+    char *doc = event_json(state, recorder_id);
     hlf_bytes_t arg = hlf_bytes_str(doc), res = {0};
     hlf_error_t err;
 
@@ -99,9 +102,9 @@ record(org_t *o, const char *state, recorded_t *r)
  * DUPLICATE_TXID.
  */
 static void
-record_twice(org_t *o, recorded_t *r)
+record_twice(org_t *o, const char *recorder_id, recorded_t *r)
 {
-    char *doc = event_json("Changed");
+    char *doc = event_json("Changed", recorder_id);
     hlf_bytes_t arg = hlf_bytes_str(doc);
     hlf_proposal_t *p = NULL;
     hlf_transaction_t *tx = NULL;
@@ -282,6 +285,7 @@ TEST_IMPL(blocks_from_genesis_carry_recorded_events)
     const char *channel = netfx_str(env, "channel");
     const char *chaincode = netfx_str(env, "chaincode");
     org_t recorder, reader;
+    const char *rid;
     recorded_t rec[4], last;
     hlf_blocks_opts_t o;
     hlf_blocks_t *s = NULL;
@@ -294,13 +298,14 @@ TEST_IMPL(blocks_from_genesis_carry_recorded_events)
 
     netfx_org_open(env, "MLS", &recorder);
     netfx_org_open(env, "Brokerage", &reader);
-    record(&recorder, "Recorded", &rec[0]);
-    record(&recorder, "Changed", &rec[1]);
-    record(&recorder, "Removed", &rec[2]);
-    record_twice(&recorder, &rec[3]);
+    rid = netfx_recorder(env, "MLS");
+    record(&recorder, rid, "Recorded", &rec[0]);
+    record(&recorder, rid, "Changed", &rec[1]);
+    record(&recorder, rid, "Removed", &rec[2]);
+    record_twice(&recorder, rid, &rec[3]);
     /* Ordered after the second copy, so that copy is in a block <= this
      * one's. */
-    record(&recorder, "Changed", &last);
+    record(&recorder, rid, "Changed", &last);
     for (i = 1; i < 4; i++)
         ASSERT_LE(rec[i - 1].block, rec[i].block);
     ASSERT_LE(rec[3].block, last.block);
@@ -412,7 +417,7 @@ TEST_IMPL(blocks_from_next_commit)
     if (hlf_network_block_events(reader.net, NULL, &s, &err) != HLF_OK)
         TEST__FAIL("block events: %s", err.text);
     watchdog_start(&w, s, WATCHDOG_SECONDS);
-    record(&recorder, "Recorded", &r);
+    record(&recorder, netfx_recorder(env, "Association"), "Recorded", &r);
     /* The stream starts at the height the peer had when the request
      * arrived, at the latest r's block, and runs in sequence up to it. */
     while (!got) {

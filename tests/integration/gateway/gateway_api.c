@@ -293,10 +293,11 @@ TEST_IMPL(gw_record_read_playback_each_org)
     unique_subject(subject, sizeof(subject), "GW");
     /* Each org records one event of the same subject. */
     for (org = 0; org < NORGS; org++) {
-        char rec[32], *doc;
+        char *doc;
 
-        snprintf(rec, sizeof(rec), "rec-%s", ORGS[org]);
-        doc = event_doc(subject, org == 0 ? "Recorded" : "Changed", rec);
+        /* Under strict binding each org records with its own Recorder. */
+        doc = event_doc(subject, org == 0 ? "Recorded" : "Changed",
+                        netfx_recorder(env, ORGS[org]));
         got[org] = record(&g, org, doc, NULL);
         free(doc);
     }
@@ -373,7 +374,7 @@ TEST_IMPL(gw_auth_401_403)
     gwp_prepare(&g, env, NULL);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "AUTH");
-    doc = event_doc(subject, "Recorded", "auth-test");
+    doc = event_doc(subject, "Recorded", netfx_recorder(env, "Brokerage"));
     req(&g, -1, "POST", "/v1/events", doc, NULL, &r);
     expect_error(&r, 401, "UNAUTHORIZED", NULL);
     ASSERT_NOT_NULL(gwt_header(&r, "WWW-Authenticate", hdr, sizeof(hdr)));
@@ -410,11 +411,15 @@ post_expect(const gwproc_t *g, const char *doc, long status, const char *code,
     gwt_resp_free(&r);
 }
 
-/* The valid event with key set to a JSON value (raw text) or removed. */
+/*
+ * The valid event of recorder (the posting org's Recorder) with key set to
+ * a JSON value (raw text) or removed.
+ */
 static char *
-doc_with(const char *subject, const char *key, const char *raw)
+doc_with(const char *subject, const char *recorder, const char *key,
+         const char *raw)
 {
-    char *base = event_doc(subject, "Recorded", "errs");
+    char *base = event_doc(subject, "Recorded", recorder);
     json_t *d = json_loads(base, 0, NULL);
     char *s;
 
@@ -463,10 +468,19 @@ TEST_IMPL(gw_every_error_class)
      * (UNKNOWN_FUNCTION and INVALID_ARGUMENTS by count cannot be sent
      * through this route; DUPLICATE_EVENT is impossible by design). */
     for (i = 0; i < sizeof(cc) / sizeof(cc[0]); i++) {
-        doc = doc_with(subject, cc[i].key, cc[i].raw);
+        doc = doc_with(subject, netfx_recorder(env, "Association"),
+                       cc[i].key, cc[i].raw);
         post_expect(&g, doc, 400, cc[i].code, cc[i].field);
         free(doc);
     }
+    /* Strict Recorder binding: Association posting Brokerage's Recorder,
+     * and a Recorder nobody registered, are refused by the chaincode. */
+    doc = event_doc(subject, "Recorded", netfx_recorder(env, "Brokerage"));
+    post_expect(&g, doc, 403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    free(doc);
+    doc = event_doc(subject, "Recorded", "errs");
+    post_expect(&g, doc, 403, "RECORDER_NOT_AUTHORIZED", "Recorder");
+    free(doc);
     post_expect(&g, "[1,2]", 400, "INVALID_JSON", NULL);
     /* Reads: not a UUID, unknown id, bad subject. */
     req(&g, 2, "GET", "/v1/events/not-a-uuid", NULL, NULL, &r);
@@ -518,7 +532,7 @@ TEST_IMPL(gw_every_error_class)
     if (strcmp(hdr, "POST") != 0 && strcmp(hdr, "POST, GET") != 0)
         TEST__FAIL("Allow: \"%s\", want \"POST\" or \"POST, GET\"", hdr);
     gwt_resp_free(&r);
-    doc = event_doc(subject, "Recorded", "errs");
+    doc = event_doc(subject, "Recorded", netfx_recorder(env, "Brokerage"));
     req(&g, 0, "POST", "/v1/events", doc, bad_idem, &r);
     expect_error(&r, 400, "BAD_REQUEST", "Idempotency-Key");
     gwt_resp_free(&r);
@@ -630,7 +644,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     gwproc_start(&g);
     unique_subject(s1, sizeof(s1), "IDEM");
     unique_subject(s2, sizeof(s2), "IDEM");
-    doc1 = event_doc(s1, "Recorded", "idem");
+    doc1 = event_doc(s1, "Recorded", netfx_recorder(env, "Brokerage"));
     first = record(&g, 0, doc1, k1);
     /* The retry: the same answer, byte for byte, and no second write. */
     req(&g, 0, "POST", "/v1/events", doc1, k1, &r);
@@ -656,7 +670,8 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
         free(re);
         json_decref(d);
     }
-    doc1b = event_doc(s1, "Changed", "idem");
+    /* Recorded below by Association, so with Association's Recorder. */
+    doc1b = event_doc(s1, "Changed", netfx_recorder(env, "Association"));
     req(&g, 0, "POST", "/v1/events", doc1b, k1, &r);
     expect_error(&r, 409, "IDEMPOTENCY_CONFLICT", "Idempotency-Key");
     gwt_resp_free(&r);
@@ -665,7 +680,8 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     ASSERT_EQ(r.status, 201);
     gwt_resp_free(&r);
     /* A chaincode rejection is an answer too. */
-    bad = doc_with(s1, "System", "\"MLS\"");
+    bad = doc_with(s1, netfx_recorder(env, "Brokerage"), "System",
+                   "\"MLS\"");
     req(&g, 0, "POST", "/v1/events", bad, k3, &r);
     expect_error(&r, 400, "INVALID_LOOKUP", "System");
     req(&g, 0, "POST", "/v1/events", bad, k3, &r2);
@@ -705,7 +721,7 @@ TEST_IMPL(gw_idempotent_retry_writes_once)
     }
     /* And k2: in flight long ago with a transaction that never reached
      * the ledger: the retry may (and must) write, once. */
-    doc2 = event_doc(s2, "Recorded", "idem");
+    doc2 = event_doc(s2, "Recorded", netfx_recorder(env, "Brokerage"));
     body_hash_hex(doc2, hash2);
     json_array_append_new(
         recs, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "op", "S",
@@ -751,7 +767,7 @@ TEST_IMPL(gw_async_then_status)
     gwp_prepare(&g, env, NULL);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "ASYNC");
-    doc = event_doc(subject, "Recorded", "async");
+    doc = event_doc(subject, "Recorded", netfx_recorder(env, "MLS"));
     req(&g, 2, "POST", "/v1/events", doc, async, &r);
     if (r.status != 202)
         TEST__FAIL("async POST: %ld %s", r.status, r.body);
@@ -918,7 +934,7 @@ TEST_IMPL(gw_failover_and_unavailable)
     gwp_prepare(&g, env, conf);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "FAILOVER");
-    doc = event_doc(subject, "Recorded", "failover");
+    doc = event_doc(subject, "Recorded", netfx_recorder(env, "Brokerage"));
     b = record(&g, 0, doc, NULL);
     snprintf(path, sizeof(path), "/v1/events/%s",
              json_string_value(json_object_get(json_object_get(b, "event"),
@@ -937,7 +953,7 @@ TEST_IMPL(gw_failover_and_unavailable)
     peers_conf(env, dead1, assoc, conf, sizeof(conf));
     gwp_prepare(&g, env, conf);
     gwproc_start(&g);
-    doc = event_doc(subject, "Changed", "failover");
+    doc = event_doc(subject, "Changed", netfx_recorder(env, "Brokerage"));
     req(&g, 0, "POST", "/v1/events", doc, NULL, &r);
     expect_error(&r, 503, "LEDGER_UNAVAILABLE", NULL);
     ASSERT_NOT_NULL(gwt_header(&r, "Retry-After", hdr, sizeof(hdr)));

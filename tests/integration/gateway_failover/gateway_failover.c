@@ -74,6 +74,8 @@ static atomic_int sse_stop;
 
 static gwproc_t g;
 static char run_tag[32];
+/* Each org's own Recorder (binding is strict); set before the threads. */
+static const char *recorders[NORGS];
 
 /* ------------------------------------------------------------------ */
 /* Recording                                                          */
@@ -94,8 +96,8 @@ record_one(int org, int i)
              "{\"EventSubject\":\"FO-%s-%d-%d\",\"System\":\"Property "
              "Listing Service\",\"SubjectType\":\"Property\",\"Entity\":"
              "\"Broker\",\"Event\":\"Listing\",\"State\":\"Recorded\","
-             "\"Recorder\":\"ae1643\",\"Application\":\"failover-test\"}",
-             run_tag, org, i);
+             "\"Recorder\":\"%s\",\"Application\":\"failover-test\"}",
+             run_tag, org, i, recorders[org]);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", g.keys[org]);
     hdrs[0] = auth;
     hdrs[1] = "Content-Type: application/json";
@@ -339,6 +341,8 @@ TEST_IMPL(kill_a_peer_during_submissions)
     sse_open(c, g.port, "/v1/stream", NULL, 0, g.auth[1]);
     ASSERT_EQ(c->status, 200);
     ASSERT_EQ(pthread_create(&st, NULL, sse_main, c), 0);
+    for (i = 0; i < NORGS; i++)
+        recorders[i] = netfx_recorder(env, ORGS[i]);
     for (i = 0; i < NORGS; i++)
         ASSERT_EQ(pthread_create(&th[i], NULL, org_main,
                                  (void *)(intptr_t)i), 0);

@@ -126,8 +126,13 @@ unique_subject(char *out, size_t n, const char *tag)
     snprintf(out, n, "US-42049-%s-%s-R-N", tag, hex);
 }
 
+/*
+ * Record event n of subject as o (of msp), under recorder: the Recorder
+ * registered to o's org (binding is strict).
+ */
 static rec_t
-record(reso_org_t *o, const char *msp, const char *subject, int n)
+record(reso_org_t *o, const char *msp, const char *recorder,
+       const char *subject, int n)
 {
     static const char *const states[] = {"Recorded", "Changed", "Closed"};
     char doc[1024];
@@ -140,8 +145,8 @@ record(reso_org_t *o, const char *msp, const char *subject, int n)
              "{\"EventSubject\":\"%s\",\"System\":\"Property Listing "
              "Service\",\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
              "\"Event\":\"Listing\",\"State\":\"%s\",\"Recorder\":"
-             "\"stream%d\",\"Application\":\"87478-a43\"}", subject,
-             states[n % 3], n);
+             "\"%s\",\"Application\":\"87478-a43\"}", subject,
+             states[n % 3], recorder);
     arg = hlf_bytes_str(doc);
     hlf_error_clear(&err);
     if (hlf_contract_submit(o->contract, "RecordEvent", &arg, 1, &res,
@@ -292,6 +297,7 @@ TEST_IMPL(sse_order_and_resume)
 {
     json_t *env = netfx_env();
     reso_org_t orgs[2];
+    const char *recorders[2];
     rec_t m, e[10];
     got_t got[10];
     char subject[96], path[256], hdr[64];
@@ -305,7 +311,9 @@ TEST_IMPL(sse_order_and_resume)
     gw_prepare(&g, env, NULL);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "SSE");
-    m = record(&orgs[0], ORG_MSPS[0], subject, 0);
+    for (i = 0; i < 2; i++)
+        recorders[i] = netfx_recorder(env, ORG_NAMES[i]);
+    m = record(&orgs[0], ORG_MSPS[0], recorders[0], subject, 0);
     id0 = wait_streamed(&g, subject, &m);
     ASSERT_EQ(GW_SEQ_BLOCK(id0), m.block);
 
@@ -316,7 +324,8 @@ TEST_IMPL(sse_order_and_resume)
     stream_open(&g, &a, path, NULL);
     ASSERT(strstr(a.headers, "Content-Type: text/event-stream") != NULL);
     for (i = 1; i <= 5; i++)
-        e[i] = record(&orgs[i % 2], ORG_MSPS[i % 2], subject, i);
+        e[i] = record(&orgs[i % 2], ORG_MSPS[i % 2],
+                      recorders[i % 2], subject, i);
     expect_recs(&a, e + 1, 5, got + 1);
     stream_quiet(&a);
     sse_close(&a);
@@ -324,7 +333,8 @@ TEST_IMPL(sse_order_and_resume)
     /* Disconnected: four more. Reconnect with Last-Event-ID: exactly
      * those four, nothing twice. */
     for (i = 6; i <= 9; i++)
-        e[i] = record(&orgs[i % 2], ORG_MSPS[i % 2], subject, i);
+        e[i] = record(&orgs[i % 2], ORG_MSPS[i % 2],
+                      recorders[i % 2], subject, i);
     snprintf(hdr, sizeof(hdr), "Last-Event-ID: %llu",
              (unsigned long long)got[5].id);
     stream_open(&g, &a, "/v1/stream", hdr);
@@ -349,6 +359,7 @@ TEST_IMPL(restart_resumes_from_checkpoint)
 {
     json_t *env = netfx_env(), *page, *v;
     reso_org_t org;
+    const char *rid;
     rec_t r[9];
     got_t got[9], again[9];
     char subject[96], path[256];
@@ -358,10 +369,11 @@ TEST_IMPL(restart_resumes_from_checkpoint)
     int i;
 
     netfx_org_open(env, "Brokerage", &org);
+    rid = netfx_recorder(env, "Brokerage");
     gw_prepare(&g, env, NULL);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "RESTART");
-    r[0] = record(&org, "BrokerageMSP", subject, 0);
+    r[0] = record(&org, "BrokerageMSP", rid, subject, 0);
     got[0].id = wait_streamed(&g, subject, &r[0]);
 
     /* SIGTERM: exit 0 with the checkpoint at or past the marker. */
@@ -372,7 +384,7 @@ TEST_IMPL(restart_resumes_from_checkpoint)
 
     /* Recorded while the gateway is down. */
     for (i = 1; i <= 3; i++)
-        r[i] = record(&org, "BrokerageMSP", subject, i);
+        r[i] = record(&org, "BrokerageMSP", rid, subject, i);
     gwproc_start(&g);
     stream_resume(&g, &c, subject, got[0].id);
     expect_recs(&c, r + 1, 3, got + 1);
@@ -396,11 +408,11 @@ TEST_IMPL(restart_resumes_from_checkpoint)
 
     /* Three more, streamed live; then kill -9 mid-stream. */
     for (i = 4; i <= 6; i++)
-        r[i] = record(&org, "BrokerageMSP", subject, i);
+        r[i] = record(&org, "BrokerageMSP", rid, subject, i);
     expect_recs(&c, r + 4, 3, got + 4);
     gwproc_kill9(&g);
     sse_close(&c);
-    r[7] = record(&org, "BrokerageMSP", subject, 7);
+    r[7] = record(&org, "BrokerageMSP", rid, subject, 7);
     gwproc_start(&g);
     stream_resume(&g, &c, subject, got[3].id);
     expect_recs(&c, r + 4, 4, again + 4);
@@ -467,6 +479,7 @@ crawl(const gwproc_t *g, const char *first, uint64_t *ids, char (*keys)[64],
 
 typedef struct more_s {
     reso_org_t *org;
+    const char *recorder; /* org's Recorder (borrowed) */
     const gwproc_t *g;
     const char *subject;
     uint64_t after;   /* the subject's marker event */
@@ -491,8 +504,8 @@ record_more(int page, void *ud)
     if (page != 0)
         return;
     for (m->n = 0; m->n < 3; m->n++)
-        m->recs[m->n] = record(m->org, "BrokerageMSP", m->subject,
-                               10 + m->n);
+        m->recs[m->n] = record(m->org, "BrokerageMSP", m->recorder,
+                               m->subject, 10 + m->n);
     subject_path(path, sizeof(path), m->subject, m->after);
     stream_open(m->g, &c, path, NULL);
     expect_recs(&c, m->recs, 3, got);
@@ -510,6 +523,7 @@ TEST_IMPL(entityevent_pages_equal_sse)
     char (*ee_keys)[64] = calloc(MAX_EVENTS, 64);
     char subject[96];
     reso_org_t org;
+    const char *rid;
     more_t more;
     size_t n_sse = 0, n_ee, i;
     rec_t m;
@@ -519,10 +533,11 @@ TEST_IMPL(entityevent_pages_equal_sse)
 
     ASSERT(sse_ids && ee_ids && sse_keys && ee_keys);
     netfx_org_open(env, "Brokerage", &org);
+    rid = netfx_recorder(env, "Brokerage");
     gw_prepare(&g, env, NULL);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "FEED");
-    m = record(&org, "BrokerageMSP", subject, 0);
+    m = record(&org, "BrokerageMSP", rid, subject, 0);
     idm = wait_streamed(&g, subject, &m);
 
     /* The whole ledger through SSE, up to the marker. */
@@ -544,6 +559,7 @@ TEST_IMPL(entityevent_pages_equal_sse)
      * recorded after the first page: they are in the last pages. */
     memset(&more, 0, sizeof(more));
     more.org = &org;
+    more.recorder = rid;
     more.g = &g;
     more.subject = subject;
     more.after = idm;
@@ -615,6 +631,7 @@ TEST_IMPL(follower_fails_over)
     const char *assoc = org_str(env, "Association", "peer", "address");
     const char *detail, *p;
     reso_org_t org;
+    const char *rid;
     gwt_resp_t r;
     rec_t m;
     gwproc_t g;
@@ -633,10 +650,11 @@ TEST_IMPL(follower_fails_over)
              org_str(env, "MLS", "peer", "address"),
              org_str(env, "MLS", "peer", "tls_ca"));
     netfx_org_open(env, "Brokerage", &org);
+    rid = netfx_recorder(env, "Brokerage");
     gw_prepare(&g, env, net);
     gwproc_start(&g);
     unique_subject(subject, sizeof(subject), "FAILOVER");
-    m = record(&org, "BrokerageMSP", subject, 0);
+    m = record(&org, "BrokerageMSP", rid, subject, 0);
     (void)wait_streamed(&g, subject, &m);
 
     /* Health names the peer it follows through; metrics count the

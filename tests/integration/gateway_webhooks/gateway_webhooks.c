@@ -103,12 +103,14 @@ typedef struct expect_s {
 
 typedef struct run_s {
     char subject[2][96];
+    const char *recorder[NORGS]; /* ORGS[i]'s Recorder (borrowed, env) */
     expect_t ev[MAX_EVENTS];
     size_t n;
 } run_t;
 
+/* Event i of the run as recorded by ORGS[org], with org's Recorder. */
 static char *
-event_doc(const run_t *run, size_t i, int closed)
+event_doc(const run_t *run, size_t i, int closed, int org)
 {
     json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                           "EventSubject", run->subject[i % 2],
@@ -117,7 +119,7 @@ event_doc(const run_t *run, size_t i, int closed)
                           "Event", "Listing", "State",
                           closed ? "Closed" : (i % 2 ? "Changed"
                                                      : "Recorded"),
-                          "Recorder", "webhooks-it", "Application",
+                          "Recorder", run->recorder[org], "Application",
                           "87478-a43");
     char *s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
@@ -131,7 +133,7 @@ static void
 record_rest(const gwproc_t *g, run_t *run, int org)
 {
     int closed = run->n % 3 == 1;
-    char *doc = event_doc(run, run->n, closed);
+    char *doc = event_doc(run, run->n, closed, org);
     expect_t *x = &run->ev[run->n];
     gwt_resp_t r;
     json_t *b;
@@ -157,12 +159,15 @@ record_rest(const gwproc_t *g, run_t *run, int org)
     free(doc);
 }
 
-/* Record event number run->n through libhlf (the gateway may be down). */
+/*
+ * Record event number run->n through libhlf as o, a client of ORGS[org]
+ * (the gateway may be down).
+ */
 static void
-record_direct(reso_org_t *o, run_t *run)
+record_direct(reso_org_t *o, int org, run_t *run)
 {
     int closed = run->n % 3 == 1;
-    char *doc = event_doc(run, run->n, closed);
+    char *doc = event_doc(run, run->n, closed, org);
     hlf_bytes_t arg = hlf_bytes_str(doc), res = {0};
     expect_t *x = &run->ev[run->n];
     hlf_error_t err;
@@ -330,6 +335,8 @@ TEST_IMPL(webhooks_across_429_and_kill9)
              hex);
     snprintf(run.subject[1], sizeof(run.subject[1]), "US-42049-WHB-%s-R-N",
              hex);
+    for (i = 0; i < NORGS; i++)
+        run.recorder[i] = netfx_recorder(env, ORGS[i]);
     gwp_prepare(&g, env);
     gwproc_start(&g);
     create_sub(&g, 0, all, &run, NULL, id_all, sizeof(id_all));
@@ -378,9 +385,9 @@ TEST_IMPL(webhooks_across_429_and_kill9)
     gwproc_kill9(&g);
     /* The checkpoint did not move past the unanswered push. */
     ASSERT(GW_SEQ_BLOCK(last) < run.ev[run.n - 1].block);
-    netfx_org_open(env, "MLS", &direct);
+    netfx_org_open(env, ORGS[2], &direct);
     for (i = 0; i < 3; i++)
-        record_direct(&direct, &run);
+        record_direct(&direct, 2, &run);
     reso_netenv_close_org(&direct);
     gwt_sleep_ms(4500); /* the slow answer is over */
     whr_plan(all, 429, "1", 2, 0);

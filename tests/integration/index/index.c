@@ -40,6 +40,7 @@ typedef struct {
     gw_couch_t *couch;  /* the network's CouchDB */
     char pid_file[1024];
     char subject[64];
+    char recorder[128]; /* Brokerage's Recorder: the REST calls' org's */
     json_t *recorded;   /* array of the 201 answers, in order */
 } fx_t;
 
@@ -69,6 +70,8 @@ fx_open(fx_t *f)
              netfx_str(cd, "pid_file"));
     snprintf(f->subject, sizeof(f->subject), "US-42049-IDX%ld-%d-R-N",
              (long)time(NULL) % 100000, (int)getpid());
+    snprintf(f->recorder, sizeof(f->recorder), "%s",
+             netfx_recorder(env, "Brokerage"));
     f->recorded = json_array();
     json_decref(env);
 }
@@ -115,8 +118,8 @@ record(fx_t *f, int i)
              "{\"EventSubject\":\"%s\",\"System\":\"Property Listing "
              "Service\",\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
              "\"Event\":\"Listing\",\"State\":\"%s\",\"Recorder\":"
-             "\"ae1643\",\"Application\":\"index-it-%d\"}", f->subject,
-             i % 2 ? "Recorded" : "Changed", i);
+             "\"%s\",\"Application\":\"index-it-%d\"}", f->subject,
+             i % 2 ? "Recorded" : "Changed", f->recorder, i);
     st = rest(f, "POST", "/v1/events", body, &j);
     if (st != 201)
         TEST__FAIL("record %d: HTTP %ld %s", i, st,

@@ -4,7 +4,8 @@
  * the ctest fixture "fabric": RESO events recorded with libhlf through each
  * organisation's peer Gateway, read back and played back; 200 concurrent
  * records all committed and readable; every RecordEvent error class coming
- * back with its code and field; chaincode events for what was recorded.
+ * back with its code and field (a Recorder of another org or of none
+ * refused under strict binding); chaincode events for what was recorded.
  *
  * The fixture file (RESO_TEST_ENV_FILE) names the network's run directory;
  * `resoctl network env --json` (RESOCTL) describes it. Without Fabric the
@@ -129,8 +130,8 @@ get_event_eventually(org_t *o, const char *id)
         json_t *v;
 
         hlf_error_clear(&err);
-        if (hlf_contract_evaluate(o->contract, "GetEvent", &arg, 1, &res, &err) ==
-            HLF_OK) {
+        if (hlf_contract_evaluate(o->contract, "GetEvent", &arg, 1, &res,
+                                  &err) == HLF_OK) {
             v = json_loadb((const char *)res.data, res.len, 0, NULL);
             ASSERT_NOT_NULL(v);
             hlf_bytes_free(&res);
@@ -198,7 +199,8 @@ TEST_IMPL(record_get_history_each_org)
     for (i = 0; i < 3; i++)
         netfx_org_open(env, ORGS[i], &orgs[i]);
     for (i = 0; i < 3; i++) {
-        char *doc = event_json(subject, states[i], "ae1643");
+        char *doc = event_json(subject, states[i],
+                               netfx_recorder(env, ORGS[i]));
         char txid[65];
         json_t *ev = record(&orgs[i], doc, txid, NULL);
 
@@ -241,6 +243,7 @@ TEST_IMPL(record_get_history_each_org)
 
 typedef struct {
     org_t *org;
+    const char *recorder; /* The org's own Recorder (borrowed). */
     const char *subject;
     int first, count;
     char (*ids)[EVL_UUID_LEN + 1];
@@ -254,7 +257,7 @@ record_worker(void *arg)
     int i;
 
     for (i = w->first; i < w->first + w->count; i++) {
-        char *doc = event_json(w->subject, "Changed", "cf67de");
+        char *doc = event_json(w->subject, "Changed", w->recorder);
         hlf_bytes_t a = hlf_bytes_str(doc), res = {0};
         hlf_error_t err;
         json_t *ev;
@@ -305,6 +308,7 @@ TEST_IMPL(two_hundred_records_all_readable)
     /* Spread the writers over the three orgs' gateways. */
     for (i = 0; i < THREADS; i++) {
         w[i].org = &orgs[i % 3];
+        w[i].recorder = netfx_recorder(env, ORGS[i % 3]);
         w[i].subject = subject;
         w[i].first = (int)i * (MANY / THREADS);
         w[i].count = MANY / THREADS;
@@ -358,10 +362,13 @@ TEST_IMPL(two_hundred_records_all_readable)
     json_decref(env);
 }
 
-/* Submit doc and expect the chaincode to reject it with code/field. */
+/*
+ * Submit doc and expect the chaincode to reject it with code/field and,
+ * when part is not NULL, a message that contains part.
+ */
 static void
-expect_reject(org_t *o, const char *fn, const char *doc, int status,
-              const char *code, const char *field)
+expect_reject_msg(org_t *o, const char *fn, const char *doc, int status,
+                  const char *code, const char *field, const char *part)
 {
     hlf_bytes_t arg = hlf_bytes_str(doc), res = {0};
     hlf_error_t err;
@@ -383,6 +390,9 @@ expect_reject(org_t *o, const char *fn, const char *doc, int status,
     else
         ASSERT_NULL(json_object_get(e, "field"));
     ASSERT(strlen(netfx_str(e, "message")) > 10);
+    if (part != NULL && strstr(netfx_str(e, "message"), part) == NULL)
+        TEST__FAIL("%s: message '%s' does not name '%s'", code,
+                   netfx_str(e, "message"), part);
     /* The same rejection through Evaluate (no endorsement, no ordering). */
     hlf_error_clear(&err);
     rc = hlf_contract_evaluate(o->contract, fn, &arg, 1, &res, &err);
@@ -396,18 +406,47 @@ expect_reject(org_t *o, const char *fn, const char *doc, int status,
     hlf_bytes_free(&res);
 }
 
+static void
+expect_reject(org_t *o, const char *fn, const char *doc, int status,
+              const char *code, const char *field)
+{
+    expect_reject_msg(o, fn, doc, status, code, field, NULL);
+}
+
+/*
+ * RecordEvent of the valid event good with key set to the string value
+ * must be rejected with status/code, field key and a message containing
+ * part (NULL: any).
+ */
+static void
+expect_reject_set(org_t *o, const char *good, const char *key,
+                  const char *value, int status, const char *code,
+                  const char *part)
+{
+    json_t *e = json_loads(good, 0, NULL);
+    char *doc;
+
+    ASSERT_NOT_NULL(e);
+    json_object_set_new(e, key, json_string(value));
+    doc = json_dumps(e, 0);
+    expect_reject_msg(o, "RecordEvent", doc, status, code, key, part);
+    free(doc);
+    json_decref(e);
+}
+
 TEST_IMPL(invalid_events_rejected_with_code_and_field)
 {
     json_t *env = netfx_env();
     org_t o;
-    char subject[64];
+    char subject[64], why[256];
     char *good;
     json_t *e;
     char *doc;
 
     netfx_org_open(env, "Association", &o);
     unique_subject(subject, sizeof(subject), "bad");
-    good = event_json(subject, "Recorded", "ae1643");
+    good = event_json(subject, "Recorded",
+                      netfx_recorder(env, "Association"));
 
     expect_reject(&o, "RecordEvent", "{not json", 400, "INVALID_JSON",
                   NULL);
@@ -420,12 +459,8 @@ TEST_IMPL(invalid_events_rejected_with_code_and_field)
     free(doc);
     json_decref(e);
 
-    e = json_loads(good, 0, NULL);
-    json_object_set_new(e, "Price", json_string("100000"));
-    doc = json_dumps(e, 0);
-    expect_reject(&o, "RecordEvent", doc, 400, "UNKNOWN_FIELD", "Price");
-    free(doc);
-    json_decref(e);
+    expect_reject_set(&o, good, "Price", "100000", 400, "UNKNOWN_FIELD",
+                      NULL);
 
     e = json_loads(good, 0, NULL);
     json_object_del(e, "Recorder");
@@ -443,13 +478,25 @@ TEST_IMPL(invalid_events_rejected_with_code_and_field)
     free(doc);
     json_decref(e);
 
-    e = json_loads(good, 0, NULL);
-    json_object_set_new(e, "EventSubject", json_string("has spaces"));
-    doc = json_dumps(e, 0);
-    expect_reject(&o, "RecordEvent", doc, 400, "INVALID_IDENTIFIER",
-                  "EventSubject");
-    free(doc);
-    json_decref(e);
+    expect_reject_set(&o, good, "EventSubject", "has spaces", 400,
+                      "INVALID_IDENTIFIER", NULL);
+
+    /*
+     * Strict Recorder binding: another org's registered Recorder is
+     * refused to this org's client, and so is a Recorder nobody
+     * registered (the old demo literal).
+     */
+    snprintf(why, sizeof(why),
+             "is registered to %s; the submitter belongs to %s",
+             netfx_str(json_object_get(json_object_get(env, "orgs"),
+                                       "Brokerage"), "msp_id"),
+             netfx_str(json_object_get(json_object_get(env, "orgs"),
+                                       "Association"), "msp_id"));
+    expect_reject_set(&o, good, "Recorder", netfx_recorder(env, "Brokerage"),
+                      403, "RECORDER_NOT_AUTHORIZED", why);
+    expect_reject_set(&o, good, "Recorder", "ae1643", 403,
+                      "RECORDER_NOT_AUTHORIZED",
+                      "'ae1643' is not registered");
 
     expect_reject(&o, "NoSuchFunction", good, 400, "UNKNOWN_FUNCTION",
                   NULL);
@@ -496,7 +543,7 @@ TEST_IMPL(chaincode_events_carry_recorded_events)
     unique_subject(subject, sizeof(subject), "ev");
     for (i = 0; i < 3; i++) {
         char *doc = event_json(subject, i == 0 ? "Recorded" : "Changed",
-                               "975fb");
+                               netfx_recorder(env, "MLS"));
         uint64_t blk;
 
         stored[i] = record(&o, doc, txids[i], &blk);

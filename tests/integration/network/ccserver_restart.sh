@@ -84,4 +84,5 @@ done
 assert_ne "$(recorded_pid "$run" gateway)" "$victim" "new gateway pid"
 assert_all_up "$run" "$NET_BASE_PORT"
 assert_eq "$(env_get "$run" gateway.api_keys.Association)" "$key" "Association key after the restart"
-gw_record_ok "$url" "$key" "US-42049-NETGW-$$-restart-R-N"
+gw_record_ok "$url" "$key" "US-42049-NETGW-$$-restart-R-N" \
+    "$(env_get "$run" orgs.Association.recorder)"

@@ -48,7 +48,9 @@ for ((i = 0; i < 300; i++)); do
     sleep 0.1
 done
 
-doc='{"EventSubject":"US-42049-VG-1-R-N","System":"Tax Assessment System","SubjectType":"Tax","Entity":"County","Event":"Assessment","State":"Completed","Recorder":"urn:reso:recorder:org1:1234","Application":"valgrind-check"}'
+# Recorded by MLS, so with MLS's own Recorder (binding is strict).
+recorder=$(field orgs MLS recorder)
+doc='{"EventSubject":"US-42049-VG-1-R-N","System":"Tax Assessment System","SubjectType":"Tax","Entity":"County","Event":"Assessment","State":"Completed","Recorder":"'"$recorder"'","Application":"valgrind-check"}'
 ids=()
 for n in 1 2 3; do
     run_cmd sh -c "printf '%s' '$doc' | '$RESOCTL' event record - --run-dir '$run' --org MLS"
@@ -66,6 +68,13 @@ printf '%s' "$doc" >"$run/bad.json"
 sed -i 's/Tax Assessment System/Tax Assessment Sys/' "$run/bad.json"
 run_cmd "$RESOCTL" event record "$run/bad.json" --run-dir "$run" --org MLS
 assert_eq "$RC" 5 "invalid event rejected"
+# The Recorder binding's refusal path under memcheck too: Brokerage's
+# Recorder submitted by MLS.
+printf '%s' "$doc" >"$run/other.json"
+sed -i "s|$recorder|$(field orgs Brokerage recorder)|" "$run/other.json"
+run_cmd "$RESOCTL" event record "$run/other.json" --run-dir "$run" --org MLS
+assert_eq "$RC" 5 "another org's Recorder rejected: $OUT"
+assert_contains "$OUT" RECORDER_NOT_AUTHORIZED "another org's Recorder rejected"
 
 trap - EXIT
 kill -TERM "$vg"

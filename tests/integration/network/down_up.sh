@@ -71,7 +71,8 @@ assert_eq "$(sha256sum <"$run/gateway/demo-keys.json")" "$keys_before" "demo key
 assert_eq "$(sha256sum <"$run/gateway/reso-gateway.conf")" "$conf_before" "gateway config after up"
 assert_eq "$(stat -c %a "$run/gateway/demo-keys.json")" 600 "mode of demo-keys.json after up"
 assert_eq "$("$ENVJSON" get "$envfile" gateway.api_keys.MLS)" "$key_before" "MLS key in env --json after up"
-gw_record_ok "$("$ENVJSON" get "$envfile" gateway.url)" "$key_before" "US-42049-NETGW-$$-downup-R-N"
+gw_record_ok "$("$ENVJSON" get "$envfile" gateway.url)" "$key_before" "US-42049-NETGW-$$-downup-R-N" \
+    "$("$ENVJSON" get "$envfile" orgs.MLS.recorder)"
 
 # Already running: says so, starts nothing.
 run_cmd "$RESOCTL" network up --run-dir "$run"

@@ -65,7 +65,10 @@ for org in "${NET_ORGS[@]}"; do
     grep -Fxq "apikey demo-$key $org $hash" "$conf" || fail "apikey line of $org in $conf"
     ! grep -Fq "${keys[$org]}" "$conf" "$run/network-env.json" ||
         fail "the $org key itself is in the config or network-env.json"
-    gw_record_ok "$url" "${keys[$org]}" "US-42049-NETGW-$$-$key-R-N"
+    # Each org records with the demo Recorder `network up` registered to it.
+    recorder=$(get "orgs.$org.recorder")
+    assert_eq "$recorder" "urn:reso:recorder:$key:1" "orgs.$org.recorder"
+    gw_record_ok "$url" "${keys[$org]}" "US-42049-NETGW-$$-$key-R-N" "$recorder"
 done
 # Each key acts for its own org only.
 gw_request "$url" "${keys[MLS]}" GET /v1/catalog "" "X-Reso-Identity: MLS"
@@ -76,7 +79,8 @@ gw_request "$url" "${keys[Brokerage]}" GET /v1/catalog "" "X-Reso-Identity: Asso
 assert_eq "$HTTP_STATUS" 403 "Brokerage key acting as Association ($HTTP_BODY)"
 # A wrong key (same shape as a demo key) is refused.
 wrong=$(printf '%s' "${keys[Brokerage]}" | sha256sum | cut -d' ' -f1)
-gw_request "$url" "$wrong" POST /v1/events "${NET_TEST_EVENT/@SUBJECT@/US-42049-NETGW-$$-x-R-N}"
+gw_request "$url" "$wrong" POST /v1/events \
+    "$(net_test_event "US-42049-NETGW-$$-x-R-N" "$(get orgs.Brokerage.recorder)")"
 assert_eq "$HTTP_STATUS" 401 "POST /v1/events with a wrong key ($HTTP_BODY)"
 assert_contains "$HTTP_BODY" '"code":"UNAUTHORIZED"' "401 body"
 # Secrets never logged.
@@ -91,3 +95,4 @@ assert_eq "$RC" 0 "env exit code"
 assert_contains "$OUT" "RESO_ORDERER_ADDRESS=127.0.0.1:$NET_BASE_PORT" "env output"
 assert_contains "$OUT"$'\n' "RESO_GATEWAY_URL=$url"$'\n' "env output"
 assert_contains "$OUT"$'\n' "RESO_MLS_API_KEY=${keys[MLS]}"$'\n' "env output"
+assert_contains "$OUT"$'\n' "RESO_MLS_RECORDER=urn:reso:recorder:mls:1"$'\n' "env output"

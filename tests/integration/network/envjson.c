@@ -208,7 +208,7 @@ check_org(checker_t *c, json_t *orgs, const char *name, const char *msp,
 {
     static const char *const org_keys[] = {"msp_id", "peer", "client",
                                            "admin", "chaincode_server",
-                                           NULL};
+                                           "recorder", NULL};
     static const char *const peer_keys[] = {"address", "tls_ca",
                                             "host_override", "operations",
                                             NULL};
@@ -216,7 +216,7 @@ check_org(checker_t *c, json_t *orgs, const char *name, const char *msp,
                                           "pid_file", NULL};
     json_t *org = json_object_get(orgs, name);
     json_t *peer, *cc;
-    char where[128], domain[128], host[160], prefix[128];
+    char where[128], domain[128], host[160], prefix[128], recorder[128];
     const char *id;
     size_t i, n;
 
@@ -227,6 +227,10 @@ check_org(checker_t *c, json_t *orgs, const char *name, const char *msp,
     }
     exact_keys(c, where, org, org_keys);
     expect_str(c, where, org, "msp_id", msp);
+    /* The demo Recorder `network up` registers to the org (strict
+     * binding: the one its clients record with). */
+    snprintf(recorder, sizeof(recorder), "urn:reso:recorder:%s:1", key);
+    expect_str(c, where, org, "recorder", recorder);
 
     snprintf(where, sizeof(where), "orgs.%s.peer", name);
     snprintf(host, sizeof(host), "peer0.%s", domain);

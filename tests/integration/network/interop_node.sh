@@ -18,6 +18,8 @@ env_json=$NET_RUN_DIR/interop-env.json
 run_cmd "$node" "$interop/network-smoke.js" --env "$env_json" --resoctl "$RESOCTL"
 printf '%s\n' "$OUT"
 assert_eq "$RC" 0 "network-smoke.js exit code"
-assert_contains "$OUT" "ok 7 - c_client_reads_what_node_recorded" "C reads Node's event"
-assert_contains "$OUT" "ok 8 - node_reads_what_c_client_recorded" "Node reads C's event"
-assert_contains "$OUT" "8 passed, 0 failed" "all interop checks"
+assert_contains "$OUT" "ok 8 - c_client_reads_what_node_recorded" "C reads Node's event"
+assert_contains "$OUT" "ok 9 - node_reads_what_c_client_recorded" "Node reads C's event"
+assert_contains "$OUT" "ok 6 - another_orgs_recorder_is_a_403_and_writes_nothing" \
+    "another org's Recorder refused"
+assert_contains "$OUT" "9 passed, 0 failed" "all interop checks"

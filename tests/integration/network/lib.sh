@@ -15,8 +15,16 @@ T_NAME=$(basename "$0" .sh)
 NET_PROCS=(orderer0 ccserver.brokerage ccserver.association ccserver.mls
     peer0.brokerage peer0.association peer0.mls couchdb gateway)
 NET_ORGS=(Brokerage Association MLS)
-# A RESO event the chaincode accepts; callers put in a subject.
-NET_TEST_EVENT='{"EventSubject":"@SUBJECT@","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"ae1643","Application":"network-test"}'
+# A RESO event the chaincode accepts; callers put in a subject and the
+# Recorder of the org that submits it (binding is strict: `network up`
+# registers one per org, orgs.<Org>.recorder in the env JSON).
+NET_TEST_EVENT='{"EventSubject":"@SUBJECT@","System":"Property Listing Service","SubjectType":"Property","Entity":"Broker","Event":"Listing","State":"Recorded","Recorder":"@RECORDER@","Application":"network-test"}'
+
+# net_test_event SUBJECT RECORDER prints NET_TEST_EVENT filled in.
+net_test_event() {
+    local e=${NET_TEST_EVENT/@SUBJECT@/$1}
+    printf '%s' "${e/@RECORDER@/$2}"
+}
 
 note() { printf '[%s] %s\n' "$T_NAME" "$*" >&2; }
 skip() {
@@ -187,12 +195,15 @@ gw_request() {
     HTTP_BODY=${out%$'\n'*}
 }
 
-# gw_record_ok URL KEY SUBJECT records one event through the gateway and
-# fails unless it answers 201 with that event and a Fabric txid.
+# gw_record_ok URL KEY SUBJECT RECORDER records one event through the
+# gateway with RECORDER (the Recorder of KEY's org) and fails unless it
+# answers 201 with that event and a Fabric txid.
 gw_record_ok() {
-    gw_request "$1" "$2" POST /v1/events "${NET_TEST_EVENT/@SUBJECT@/$3}"
+    [ -n "${4:-}" ] || fail "gw_record_ok: no Recorder for $3"
+    gw_request "$1" "$2" POST /v1/events "$(net_test_event "$3" "$4")"
     assert_eq "$HTTP_STATUS" 201 "POST /v1/events for $3 ($HTTP_BODY)"
     assert_contains "$HTTP_BODY" "\"EventSubject\":\"$3\"" "201 body"
+    assert_contains "$HTTP_BODY" "\"Recorder\":\"$4\"" "201 body"
     assert_contains "$HTTP_BODY" '"txid":"' "201 body"
 }
 
