@@ -6,7 +6,9 @@
  * endorsement to its VALID commit status. Prints one JSON object:
  *   {"client":"c-libhlf","count":N,"concurrency":C,"errors":E,
  *    "seconds":S,"tps":T,"p50_ms":..,"p99_ms":..,"rss_mb":..}
- * where rss_mb is this process's peak resident set (VmHWM).
+ * where rss_mb is this process's peak resident set (VmHWM). Recorder
+ * binding is strict, so every event carries ORG's own Recorder, the one
+ * `network up` registered (orgs.<ORG>.recorder in the env JSON).
  *
  * usage: bench_submit [--run-dir DIR | --env FILE] [--resoctl PATH]
  *                     [--org ORG] [--count N] [--concurrency C]
@@ -24,6 +26,7 @@
 
 typedef struct {
     reso_org_t *org;
+    const char *recorder; /* the org's Recorder (borrowed from the env) */
     int next;          /* guarded by lock: next transaction number */
     int count;
     int errors;        /* guarded by lock */
@@ -64,8 +67,8 @@ worker(void *arg)
                  "\"System\":\"Property Listing Service\","
                  "\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
                  "\"Event\":\"Listing\",\"State\":\"Recorded\","
-                 "\"Recorder\":\"ae1643\",\"Application\":\"bench-c\"}",
-                 b->run_tag, i);
+                 "\"Recorder\":\"%s\",\"Application\":\"bench-c\"}",
+                 b->run_tag, i, b->recorder);
         a = hlf_bytes_str(doc);
         hlf_error_clear(&err);
         t0 = now_ms();
@@ -162,6 +165,16 @@ main(int argc, char **argv)
     }
     memset(&b, 0, sizeof(b));
     b.org = &o;
+    b.recorder = json_string_value(json_object_get(
+        json_object_get(json_object_get(env, "orgs"), org), "recorder"));
+    if (b.recorder == NULL || strlen(b.recorder) > 128) {
+        fprintf(stderr, "bench_submit: the network env has no usable "
+                        "orgs.%s.recorder (binding is strict: %s records "
+                        "with its own Recorder)\n", org, org);
+        reso_netenv_close_org(&o);
+        json_decref(env);
+        return 1;
+    }
     b.count = count;
     b.lat_ms = calloc((size_t)count, sizeof(double));
     th = calloc((size_t)conc, sizeof(pthread_t));

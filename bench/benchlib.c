@@ -486,21 +486,34 @@ bench_read_key(const char *path, char *key, size_t len)
 }
 
 int
+bench_plain_text(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s != '\0'; s++)
+        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+            return -1;
+    return 0;
+}
+
+int
 bench_event_request(char *buf, size_t len, const char *host, int port,
                      const char *key, const char *tag, int i,
-                     const char *application)
+                     const char *recorder, const char *application)
 {
     char body[512];
     int blen, n;
 
+    if (bench_plain_text(recorder) != 0)
+        return -1;
     /* One EventSubject per event, like independent listings. */
     blen = snprintf(body, sizeof(body),
                     "{\"EventSubject\":\"US-42049-%s-%d-R-N\","
                     "\"System\":\"Property Listing Service\","
                     "\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
                     "\"Event\":\"Listing\",\"State\":\"Recorded\","
-                    "\"Recorder\":\"ae1643\",\"Application\":\"%s\"}",
-                    tag, i, application);
+                    "\"Recorder\":\"%s\",\"Application\":\"%s\"}",
+                    tag, i, recorder, application);
     if (blen < 0 || (size_t)blen >= sizeof(body))
         return -1;
     n = snprintf(buf, len,

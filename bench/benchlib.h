@@ -103,11 +103,17 @@ int bench_read_key(const char *path, char *key, size_t len);
 
 /* Format into buf a complete POST /v1/events request recording the RESO
  * example event (the one the Node client's bench-submit records) with
- * EventSubject US-42049-<tag>-<i>-R-N and the given Application. Returns
- * the request's length, or -1 if buf is too small. */
+ * EventSubject US-42049-<tag>-<i>-R-N, the given Recorder (the key's
+ * org's own: binding is strict) and Application. Returns the request's
+ * length, or -1 if buf is too small or recorder is not plain text (a
+ * quote, backslash or control character). */
 int bench_event_request(char *buf, size_t len, const char *host, int port,
                         const char *key, const char *tag, int i,
-                        const char *application);
+                        const char *recorder, const char *application);
+
+/* 0 if s can be put between JSON quotes as is (non-empty, no quote,
+ * backslash or control character), else -1. */
+int bench_plain_text(const char *s);
 
 /* Copy the string value of "key":"..." found in json (no unescaping;
  * enough for ids and URLs) into out. Returns 0 or -1. */

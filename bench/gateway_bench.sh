@@ -128,6 +128,9 @@ env_json=$work/env.json
 key_file=$work/api.key
 (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$key_file")
 key_hex=$(tr -d '\n' < "$key_file" | sha256sum | cut -d' ' -f1)
+# Recorder binding is strict: the REST clients record as Brokerage, so with
+# the Recorder `network up` registered to Brokerage.
+recorder=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["orgs"]["Brokerage"]["recorder"])' "$env_json")
 
 # start_gateway NAME [config lines...]: a fresh gateway (new state dir)
 # with the given extra config; sets gw_pid and gw_addr.
@@ -211,7 +214,7 @@ rest_round() {
   local label=$1 pid=$2 addr=$3 c=$4 r=$5 line hs0 hc0 ss0 cs0 hs1 hc1 ss1 cs1 cpu0 cpu1
   read -r hs0 hc0 ss0 cs0 <<< "$(gw_times "$addr")"
   cpu0=$(cpu "$pid")
-  line=$("$b/rest_submit" --addr "$addr" --key-file "$key_file" \
+  line=$("$b/rest_submit" --addr "$addr" --key-file "$key_file" --recorder "$recorder" \
            --count "$count" --concurrency "$c" || true)
   cpu1=$(cpu "$pid")
   read -r hs1 hc1 ss1 cs1 <<< "$(gw_times "$addr")"
@@ -236,12 +239,12 @@ if [[ " $sections " == *" submit "* ]]; then
     start_gateway submit-alt "${alt_lines[@]}"
     wait_follower
     alt_pid=$gw_pid alt_addr=$gw_addr
-    "$b/rest_submit" --addr "$alt_addr" --key-file "$key_file" --count 50 --concurrency 8 >/dev/null
+    "$b/rest_submit" --addr "$alt_addr" --key-file "$key_file" --recorder "$recorder" --count 50 --concurrency 8 >/dev/null
   fi
   start_gateway submit
   wait_follower
   say "warming up the three clients"
-  "$b/rest_submit" --addr "$gw_addr" --key-file "$key_file" --count 50 --concurrency 8 >/dev/null
+  "$b/rest_submit" --addr "$gw_addr" --key-file "$key_file" --recorder "$recorder" --count 50 --concurrency 8 >/dev/null
   "$b/bench_submit" --env "$env_json" --count 50 --concurrency 8 >/dev/null
   node "$node_client" --env "$env_json" bench-submit Brokerage --count 50 --concurrency 8 >/dev/null
   rss_idle=$(rss "$gw_pid")
@@ -276,7 +279,7 @@ if [[ " $sections " == *" sse "* ]]; then
     start_gateway "sse$n" "max_connections 12000" "sse_max_clients 10000"
     wait_follower
     say "SSE fan-out: $n subscribers, $events events paced ${pace_ms} ms"
-    line=$("$b/sse_fanout" --addr "$gw_addr" --key-file "$key_file" \
+    line=$("$b/sse_fanout" --addr "$gw_addr" --key-file "$key_file" --recorder "$recorder" \
              --gateway-pid "$gw_pid" --subscribers "$n" --events "$events" \
              --pace-ms "$pace_ms" --idle-s 5 --settle-s 20 || true)
     if kill -0 "$gw_pid" 2>/dev/null; then alive=true; else alive=false; fi
@@ -285,7 +288,7 @@ if [[ " $sections " == *" sse "* ]]; then
     # A reconnect wave: as many new subscribers right after the first ones
     # closed (what a client fleet does after a network blip).
     say "SSE reconnect: $n new subscribers right after the first $n closed"
-    rline=$("$b/sse_fanout" --addr "$gw_addr" --key-file "$key_file" \
+    rline=$("$b/sse_fanout" --addr "$gw_addr" --key-file "$key_file" --recorder "$recorder" \
               --gateway-pid "$gw_pid" --subscribers "$n" --events 1 \
               --pace-ms 0 --idle-s 0 --settle-s 5 || true)
     [ -z "$rline" ] || echo "$rline" >> "$out/sse-reconnect.jsonl"
@@ -314,7 +317,7 @@ if [[ " $sections " == *" pages "* ]]; then
     have=$(metric follower_events_total)
     if [ "${have%.*}" -lt 1000 ]; then
       say "only $have events on the ledger: recording $((1000 - ${have%.*})) more"
-      "$b/rest_submit" --addr "$gw_addr" --key-file "$key_file" \
+      "$b/rest_submit" --addr "$gw_addr" --key-file "$key_file" --recorder "$recorder" \
         --count $((1000 - ${have%.*})) --concurrency 32 >/dev/null
       wait_follower
       have=$(metric follower_events_total)

@@ -15,10 +15,11 @@
  *    "p99_ms":..,"rss_mb":..}
  * tps counts 201 answers only; rss_mb is this process's peak (VmHWM).
  *
- * usage: rest_submit --addr HOST:PORT --key-file FILE [--count N]
- *                    [--concurrency C] [--timeout-s S]
+ * usage: rest_submit --addr HOST:PORT --key-file FILE --recorder ID
+ *                    [--count N] [--concurrency C] [--timeout-s S]
  * The key file holds the bearer key (first line), so it never appears in
- * a process listing.
+ * a process listing. ID is the Recorder registered to the key's org
+ * (binding is strict), e.g. orgs.Brokerage.recorder of the env JSON.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +50,7 @@ typedef struct {
     int port;
     char key[256];
     char tag[16];
+    const char *recorder; /* borrowed from argv */
     int count, next, done, errors, ep;
     int statuses[600];
     double *lat;        /* one per 201 */
@@ -125,7 +127,8 @@ start_request(run_t *r, conn_t *c)
     }
     c->idx = r->next++;
     hlen = bench_event_request(c->out, sizeof(c->out), r->host, r->port,
-                               r->key, r->tag, c->idx, "bench-rest");
+                               r->key, r->tag, c->idx, r->recorder,
+                               "bench-rest");
     if (hlen < 0)
         return -1;
     c->out_len = (size_t)hlen;
@@ -243,6 +246,8 @@ main(int argc, char **argv)
             addr = v;
         else if (strcmp(argv[i], "--key-file") == 0)
             key_file = v;
+        else if (strcmp(argv[i], "--recorder") == 0)
+            r.recorder = v;
         else if (strcmp(argv[i], "--count") == 0)
             r.count = (int)strtol(v, NULL, 10);
         else if (strcmp(argv[i], "--concurrency") == 0)
@@ -255,11 +260,13 @@ main(int argc, char **argv)
         }
         i++;
     }
-    if (addr == NULL || key_file == NULL || r.count < 1 || conc < 1 ||
+    if (addr == NULL || key_file == NULL ||
+        bench_plain_text(r.recorder) != 0 || r.count < 1 || conc < 1 ||
         conc > 4096 || timeout_s < 1 ||
         bench_parse_addr(addr, host, sizeof(host), &r.port) != 0) {
         fprintf(stderr, "usage: rest_submit --addr HOST:PORT --key-file FILE"
-                " [--count N>=1] [--concurrency 1..4096] [--timeout-s S]\n");
+                " --recorder ID [--count N>=1] [--concurrency 1..4096]"
+                " [--timeout-s S]\n");
         return 2;
     }
     if (bench_read_key(key_file, r.key, sizeof(r.key)) != 0) {

@@ -28,9 +28,10 @@
  *
  * Prints one JSON object (see the printf at the end for the keys).
  *
- * usage: sse_fanout --addr HOST:PORT --key-file FILE --gateway-pid PID
- *                   [--subscribers N] [--events K] [--pace-ms P]
- *                   [--ramp M] [--idle-s S] [--settle-s S]
+ * usage: sse_fanout --addr HOST:PORT --key-file FILE --recorder ID
+ *                   --gateway-pid PID [--subscribers N] [--events K]
+ *                   [--pace-ms P] [--ramp M] [--idle-s S] [--settle-s S]
+ * ID is the Recorder registered to the key's org (binding is strict).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -87,6 +88,7 @@ typedef struct {
     int port;
     char key[256];
     char tag[16];
+    const char *recorder; /* borrowed from argv */
     int nsubs, nevents, pace_ms, ramp, idle_s, settle_s, gw_pid, ep;
     sub_t *subs;
     int arr_cap;
@@ -349,7 +351,8 @@ submitter(void *arg)
             continue;
         }
         rlen = bench_event_request(req, sizeof(req), r->host, r->port,
-                                   r->key, r->tag, i, "bench-sse");
+                                   r->key, r->tag, i, r->recorder,
+                                   "bench-sse");
         if (rlen < 0) {
             r->submit_errors++;
             continue;
@@ -455,6 +458,8 @@ main(int argc, char **argv)
             addr = v;
         else if (strcmp(argv[i], "--key-file") == 0)
             key_file = v;
+        else if (strcmp(argv[i], "--recorder") == 0)
+            r.recorder = v;
         else if (strcmp(argv[i], "--gateway-pid") == 0)
             r.gw_pid = (int)n;
         else if (strcmp(argv[i], "--subscribers") == 0)
@@ -475,13 +480,15 @@ main(int argc, char **argv)
         }
         i++;
     }
-    if (addr == NULL || key_file == NULL || r.gw_pid <= 0 ||
+    if (addr == NULL || key_file == NULL ||
+        bench_plain_text(r.recorder) != 0 || r.gw_pid <= 0 ||
         r.nsubs < 1 || r.nsubs > 100000 || r.nevents < 1 ||
         r.nevents > 10000 || r.pace_ms < 0 || r.ramp < 1 || r.idle_s < 0 ||
         r.settle_s < 1 ||
         bench_parse_addr(addr, host, sizeof(host), &r.port) != 0) {
         fprintf(stderr, "usage: sse_fanout --addr HOST:PORT --key-file FILE "
-                "--gateway-pid PID [--subscribers N] [--events K] "
+                "--recorder ID --gateway-pid PID [--subscribers N] "
+                "[--events K] "
                 "[--pace-ms P] [--ramp M] [--idle-s S] [--settle-s S]\n");
         return 2;
     }
