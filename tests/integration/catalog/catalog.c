@@ -6,9 +6,11 @@
  * - a proposal alone changes nothing, one approval of three member orgs
  *   (a minority) changes nothing, the second makes it effective; an org
  *   counts once; client identities cannot propose or approve;
- * - RecordEvent under each profile, from all three orgs: a sample of the
- *   reso-model §13 codes under 1.3 and under 1.5-ext (draft fields,
- *   personal data in Context), and the Version stamped;
+ * - RecordEvent under each profile, from all three orgs (each with the
+ *   demo Recorder registered to it: Recorder binding is strict): a
+ *   sample of the reso-model §13 codes under 1.3 and under 1.5-ext
+ *   (draft fields, personal data in Context), and the Version stamped;
+ *   a profile change leaves the binding strict;
  * - the same flow over REST with the admin-bound demo API keys
  *   ("<org>-admin"), and NOT_ADMIN for a client key;
  * - resoctl catalog show/activate agree.
@@ -95,6 +97,10 @@ expect_refusal(const char *org, const char *user, int submit,
     json_decref(b);
 }
 
+/*
+ * The active profile's Version. A profile change never touches the
+ * Recorder binding, which stays strict (the default) throughout.
+ */
 static const char *
 active(void)
 {
@@ -103,25 +109,30 @@ active(void)
 
     ASSERT_EQ(call("MLS", "client", 0, "GetCatalog", NULL, &cat), 200);
     snprintf(v, sizeof(v), "%s", netfx_str(cat, "Version"));
+    ASSERT_STR_EQ(netfx_str(cat, "RecorderBinding"), "strict");
     json_decref(cat);
     return v;
 }
 
-/* An association Education event (1.5-ext values); extra ends the JSON. */
+/*
+ * An association Education event (1.5-ext values) for subject part sub,
+ * submitted by org: Recorder binding is strict, so the event carries the
+ * demo Recorder registered to org. extra ends the JSON.
+ */
 static void
-education(char *buf, size_t n, const char *org, const char *extra)
+education(char *buf, size_t n, const char *org, const char *sub,
+          const char *extra)
 {
     snprintf(buf, n,
              "{\"EventSubject\":\"urn:reso:uaid:c1-%s-%s\","
              "\"System\":\"Association Management System\","
              "\"SubjectType\":\"Member\",\"Entity\":\"Association\","
              "\"Event\":\"Education\",\"State\":\"Recorded\","
-             "\"Recorder\":\"urn:reso:recorder:c1test:%s\","
-             "\"Application\":\"catalog-it\"%s}",
-             org, g_tag, g_tag, extra);
+             "\"Recorder\":\"%s\",\"Application\":\"catalog-it\"%s}",
+             sub, g_tag, netfx_recorder(g_env, org), extra);
 }
 
-/* A strict v1.3 listing event. */
+/* A strict v1.3 listing event submitted by org (its demo Recorder). */
 static void
 listing(char *buf, size_t n, const char *org)
 {
@@ -129,14 +140,13 @@ listing(char *buf, size_t n, const char *org)
              "{\"EventSubject\":\"US-C1-%s-%s\",\"System\":\"Property "
              "Listing Service\",\"SubjectType\":\"Property\",\"Entity\":"
              "\"Broker\",\"Event\":\"Listing\",\"State\":\"Recorded\","
-             "\"Recorder\":\"urn:reso:recorder:c1test:%s\","
-             "\"Application\":\"catalog-it\"}",
-             org, g_tag, g_tag);
+             "\"Recorder\":\"%s\",\"Application\":\"catalog-it\"}",
+             org, g_tag, netfx_recorder(g_env, org));
 }
 
 static const char *const orgs[] = {"Brokerage", "Association", "MLS"};
 
-/* Record ev as org's client: expect 200 with Version v. */
+/* Record ev as org's client: expect 200 with Version v, org's Recorder. */
 static void
 record_ok(const char *org, const char *ev, const char *v)
 {
@@ -146,6 +156,7 @@ record_ok(const char *org, const char *ev, const char *v)
     if (st != 200)
         TEST__FAIL("RecordEvent by %s: %d %s", org, st, code_of(b));
     ASSERT_STR_EQ(netfx_str(b, "Version"), v);
+    ASSERT_STR_EQ(netfx_str(b, "Recorder"), netfx_recorder(g_env, org));
     json_decref(b);
 }
 
@@ -159,11 +170,12 @@ check_v13_rules(void)
     for (i = 0; i < 3; i++) {
         listing(ev, sizeof(ev), orgs[i]);
         record_ok(orgs[i], ev, "1.3");
-        education(ev, sizeof(ev), orgs[i], "");
+        education(ev, sizeof(ev), orgs[i], orgs[i], "");
         expect_refusal(orgs[i], "client", 1, "RecordEvent", ev, 400,
                        "INVALID_LOOKUP", "System");
     }
-    education(ev, sizeof(ev), "x", ",\"Context\":{\"A\":\"b\"}");
+    education(ev, sizeof(ev), "MLS", "x",
+              ",\"Context\":{\"A\":\"b\"}");
     expect_refusal("MLS", "client", 1, "RecordEvent", ev, 400,
                    "UNKNOWN_FIELD", "Context");
     expect_refusal("MLS", "client", 1, "RecordEvent",
@@ -179,7 +191,7 @@ check_ext_rules(void)
     size_t i;
 
     for (i = 0; i < 3; i++) {
-        education(ev, sizeof(ev), orgs[i],
+        education(ev, sizeof(ev), orgs[i], orgs[i],
                   ",\"Context\":{\"Organization\":\"OREA\",\"Year\":2020,"
                   "\"CourseCode\":\"I-567\",\"CompletionDate\":"
                   "\"2020-04-09\"},\"Audience\":[\"urn:reso:recorder:org2:"
@@ -188,21 +200,23 @@ check_ext_rules(void)
         listing(ev, sizeof(ev), orgs[i]);
         record_ok(orgs[i], ev, EXT);
     }
-    education(ev, sizeof(ev), "p1",
+    education(ev, sizeof(ev), "Brokerage", "p1",
               ",\"Context\":{\"Contact\":\"jane.doe@example.com\"}");
     expect_refusal("Brokerage", "client", 1, "RecordEvent", ev, 400,
                    "PII_EMAIL", "Context.Contact");
-    education(ev, sizeof(ev), "p2",
+    education(ev, sizeof(ev), "Association", "p2",
               ",\"Context\":{\"Tel\":\"+1 555 123 4567\"}");
     expect_refusal("Association", "client", 1, "RecordEvent", ev, 400,
                    "PII_PHONE", "Context.Tel");
-    education(ev, sizeof(ev), "p3", ",\"Context\":{\"N\":{\"x\":1}}");
+    education(ev, sizeof(ev), "MLS", "p3",
+              ",\"Context\":{\"N\":{\"x\":1}}");
     expect_refusal("MLS", "client", 1, "RecordEvent", ev, 400,
                    "INVALID_VALUE", "Context.N");
-    education(ev, sizeof(ev), "p4", ",\"Audience\":[\"no spaces\"]");
+    education(ev, sizeof(ev), "MLS", "p4",
+              ",\"Audience\":[\"no spaces\"]");
     expect_refusal("MLS", "client", 1, "RecordEvent", ev, 400,
                    "INVALID_IDENTIFIER", "Audience[0]");
-    education(ev, sizeof(ev), "p5", ",\"Payload\":{}");
+    education(ev, sizeof(ev), "MLS", "p5", ",\"Payload\":{}");
     expect_refusal("MLS", "client", 1, "RecordEvent", ev, 400,
                    "UNKNOWN_FIELD", "Payload");
 }
