@@ -4,7 +4,8 @@
  * §5, §6), through the network's own reso-gateway and the peers:
  *
  * - a referral split into two sub-referrals (one split again) recorded by
- *   three orgs over REST plays back as one tree in order, over REST
+ *   three orgs over REST (each with the demo Recorder registered to it:
+ *   Recorder binding is strict) plays back as one tree in order, over REST
  *   (GET /v1/referrals) and from another org's peer (GetReferral); a bad
  *   parent is refused with its code and field;
  * - a certificate stored with POST /v1/documents gets the CID computed
@@ -38,7 +39,7 @@
 static json_t *g_env;
 static int g_port;
 static char g_restore[64]; /* profile to re-activate at the end, or "" */
-static char g_tag[17];     /* per-run suffix of subjects and recorder */
+static char g_tag[17];     /* per-run suffix of subjects */
 
 /* ------------------------------------------------------------------ */
 /* Ledger calls through the peers                                     */
@@ -260,7 +261,10 @@ rest(const char *org, const char *method, const char *path,
         TEST__FAIL("%s %s: curl error %d", method, path, r->curl_rc);
 }
 
-/* Record one referral event as org over REST; returns the HTTP status. */
+/*
+ * Record one referral event as org over REST with org's demo Recorder
+ * (Recorder binding is strict); returns the HTTP status.
+ */
 static long
 rec(const char *org, const char *subject, const char *stype,
     const char *event, const char *state, const char *parent,
@@ -278,9 +282,8 @@ rec(const char *org, const char *subject, const char *stype,
              "\"System\":\"Referral Marketplace Service\","
              "\"SubjectType\":\"%s\",\"Entity\":\"Broker\","
              "\"Event\":\"%s\",\"State\":\"%s\","
-             "\"Recorder\":\"urn:reso:recorder:c3test:%s\","
-             "\"Application\":\"referral-it\"%s}",
-             subject, stype, event, state, g_tag, ctx);
+             "\"Recorder\":\"%s\",\"Application\":\"referral-it\"%s}",
+             subject, stype, event, state, netfx_recorder(g_env, org), ctx);
     rest(org, "POST", "/v1/events", NULL, buf, strlen(buf), &r);
     status = r.status;
     if (err != NULL)
@@ -512,18 +515,19 @@ TEST_IMPL(education_event_with_offchain_certificate)
              "\"System\":\"Association Management System\","
              "\"SubjectType\":\"Member\",\"Entity\":\"Association\","
              "\"Event\":\"Education\",\"State\":\"Recorded\","
-             "\"Recorder\":\"urn:reso:recorder:c3test:%s\","
-             "\"Application\":\"ams-it\","
+             "\"Recorder\":\"%s\",\"Application\":\"ams-it\","
              "\"Context\":{\"CourseCode\":\"ETH-101\","
              "\"CompletionDate\":\"2026-11-21\","
              "\"OffchainAddress\":\"%s\"}}",
-             g_tag, g_tag, addr);
+             g_tag, netfx_recorder(g_env, "Association"), addr);
     rest("Association", "POST", "/v1/events", NULL, ev, strlen(ev), &r);
     if (r.status != 201)
         TEST__FAIL("Education event: %ld %s", r.status, r.body);
     j = json_loads(r.body, 0, NULL);
     stored = json_object_get(j, "event");
     ASSERT_STR_EQ(netfx_str(stored, "Version"), EXT);
+    ASSERT_STR_EQ(netfx_str(stored, "Recorder"),
+                  netfx_recorder(g_env, "Association"));
     ASSERT_STR_EQ(netfx_str(json_object_get(stored, "Context"),
                             "OffchainAddress"),
                   addr);
