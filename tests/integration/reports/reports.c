@@ -5,10 +5,13 @@
  * fixture network; its indexer replays the ledger into a private
  * pouchdb-server (couchproc) and the report routes answer from it.
  *
+ * - Recorder binding is strict, so each org records with a Recorder of
+ *   its own that the test registers first (POST /v1/recorders on the
+ *   network's gateway with the "<org>-admin" demo API key);
  * - search by Recorder pages in commit order while more events are
- *   recorded between the page fetches: every event exactly once, and
- *   every indexed document equals the ledger's event (GET
- *   /v1/events/{TransactionId}) field by field;
+ *   recorded between the page fetches: every event of each org's
+ *   Recorder exactly once, and every indexed document equals the
+ *   ledger's event (GET /v1/events/{TransactionId}) field by field;
  * - the member activity report of a subject is its events newest first
  *   with the transaction information of the ledger;
  * - lookup, subject and time-range filters return exactly the expected
@@ -48,14 +51,22 @@ static const char *const ORGS[] = {"Brokerage", "Association", "MLS",
 #define DB "reso-reports-it"
 #define MAXEV 32
 
+/* Search pages are this small so that every Recorder needs several. */
+#define PAGE 2
+
 static gwproc_t g;
 static couchproc_t srv;
-static char recorder[96];
+/*
+ * The Recorders of this run: recorders[i] belongs to ORGS[i] for the
+ * Listing events; recorders[3] to Brokerage for the onboarding events.
+ */
+static char recorders[4][64];
 static char subjects[3][64];
 
 /* What was recorded, in commit order. */
 static struct {
     char tid[64];
+    int org; /* also the index of its Recorder */
     int subject;
     const char *state;
     json_t *event; /* the stored event from the 201 answer */
@@ -101,7 +112,10 @@ get_ok(const char *path)
     return b;
 }
 
-/* Record a Listing event of subjects[s] as org; commits before return. */
+/*
+ * Record a Listing event of subjects[s] as org with org's Recorder;
+ * commits before return.
+ */
 static void
 record(int org, int s, const char *state)
 {
@@ -115,7 +129,7 @@ record(int org, int s, const char *state)
              "Service\",\"SubjectType\":\"Property\",\"Entity\":\"Broker\","
              "\"Event\":\"Listing\",\"State\":\"%s\",\"Recorder\":\"%s\","
              "\"Application\":\"reports-it\"}",
-             subjects[s], state, recorder);
+             subjects[s], state, recorders[org]);
     gwproc_request(&g, org, "POST", "/v1/events", body, NULL, &r);
     if (r.status != 201) {
         gwproc_dump_log(&g, 40);
@@ -127,6 +141,8 @@ record(int org, int s, const char *state)
     rec[nrec].event = json_incref(json_object_get(b, "event"));
     snprintf(rec[nrec].tid, sizeof(rec[nrec].tid), "%s",
              netfx_str(rec[nrec].event, "TransactionId"));
+    ASSERT_STR_EQ(netfx_str(rec[nrec].event, "Recorder"), recorders[org]);
+    rec[nrec].org = org;
     rec[nrec].subject = s;
     rec[nrec].state = state;
     nrec++;
@@ -134,25 +150,43 @@ record(int org, int s, const char *state)
 }
 
 /*
+ * Events the index holds for the three orgs' Recorders together; *st is
+ * 200 when every search answered 200, else the first other status.
+ */
+static size_t
+indexed_count(long *st)
+{
+    char path[512];
+    size_t got = 0;
+    int o;
+
+    *st = 200;
+    for (o = 0; o < 3 && *st == 200; o++) {
+        json_t *b;
+
+        snprintf(path, sizeof(path), "/v1/events?Recorder=%s&limit=500",
+                 recorders[o]);
+        b = get(path, st);
+        got += json_array_size(json_object_get(b, "events"));
+        json_decref(b);
+    }
+    return got;
+}
+
+/*
  * Wait (up to 10 minutes: the indexer replays the whole ledger of the
- * fixture network first) until a search by our Recorder finds want
+ * fixture network first) until searches by our Recorders find want
  * events; 503 INDEX_UNAVAILABLE is expected while it catches up.
  */
 static void
 wait_indexed(int want)
 {
-    char path[256];
     long st = 0;
     size_t got = 0;
     int i;
 
-    snprintf(path, sizeof(path), "/v1/events?Recorder=%s&limit=500",
-             recorder);
     for (i = 0; i < 1200; i++) {
-        json_t *b = get(path, &st);
-
-        got = json_array_size(json_object_get(b, "events"));
-        json_decref(b);
+        got = indexed_count(&st);
         if (st == 200 && got == (size_t)want)
             return;
         if (st != 200 && st != 503)
@@ -185,9 +219,84 @@ same_as_ledger(json_t *doc)
     json_decref(ev);
 }
 
+/*
+ * Register id to org through the fixture network's own gateway: POST
+ * /v1/recorders with the "<org>-admin" demo API key must answer 201 with
+ * the registration.
+ */
+static void
+register_recorder(json_t *env, const char *org, const char *id)
+{
+    json_t *gw = json_object_get(env, "gateway"), *b;
+    const char *url = netfx_str(gw, "url");
+    char auth[256], key[64], body[320], msp[64];
+    const char *hdrs[3] = {auth, "Content-Type: application/json", NULL};
+    gwt_opts_t o;
+    gwt_resp_t r;
+
+    snprintf(key, sizeof(key), "%s-admin", org);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+             netfx_str(json_object_get(gw, "api_keys"), key));
+    snprintf(body, sizeof(body), "{\"Recorder\":\"%s\"}", id);
+    memset(&o, 0, sizeof(o));
+    o.headers = hdrs;
+    o.body = body;
+    o.body_len = strlen(body);
+    o.timeout_ms = 60000;
+    ASSERT_NOT_NULL(strrchr(url, ':'));
+    gwt_http("POST", (int)strtol(strrchr(url, ':') + 1, NULL, 10),
+             "/v1/recorders", &o, &r);
+    if (r.curl_rc != 0 || r.status != 201)
+        TEST__FAIL("POST /v1/recorders as %s: curl %d, %ld %s", key,
+                   r.curl_rc, r.status, r.body != NULL ? r.body : "");
+    b = body_of(&r);
+    gwt_resp_free(&r);
+    snprintf(msp, sizeof(msp), "%sMSP", org);
+    ASSERT_STR_EQ(netfx_str(b, "Recorder"), id);
+    ASSERT_STR_EQ(netfx_str(b, "Org"), msp);
+    ASSERT_STR_EQ(netfx_str(b, "Status"), "Active");
+    json_decref(b);
+}
+
+/*
+ * Wait (up to 10 s each) until every org's peer answers GetRecorder for
+ * each of our Recorders: the reports gateway's endorsers read the
+ * registry, and a peer may commit the registering block a moment after
+ * the network gateway's peer did.
+ */
+static void
+await_registered(json_t *env)
+{
+    hlf_error_t e;
+    reso_org_t p;
+    int o, k, i, rc = HLF_EINVAL;
+
+    for (o = 0; o < 3; o++) {
+        netfx_org_open(env, ORGS[o], &p);
+        for (k = 0; k < 4; k++) {
+            hlf_bytes_t a = hlf_bytes_str(recorders[k]), res = {0};
+
+            for (i = 0; i < 100; i++) {
+                hlf_error_clear(&e);
+                rc = hlf_contract_evaluate(p.contract, "GetRecorder", &a, 1,
+                                           &res, &e);
+                hlf_bytes_free(&res);
+                if (rc == HLF_OK)
+                    break;
+                gwt_sleep_ms(100);
+            }
+            if (rc != HLF_OK)
+                TEST__FAIL("GetRecorder %s on %s's peer: %s", recorders[k],
+                           ORGS[o], e.text);
+        }
+        reso_netenv_close_org(&p);
+    }
+}
+
 static void
 setup(void)
 {
+    static const int owner[4] = {0, 1, 2, 0};
     char extra[512];
     gwproc_opts_t o;
     json_t *env = netfx_env();
@@ -201,10 +310,17 @@ setup(void)
     ASSERT_EQ(rc, 0);
     ASSERT_EQ(hlf_random_bytes(r, sizeof(r)), HLF_OK);
     hlf_hex_encode(r, sizeof(r), hex);
-    snprintf(recorder, sizeof(recorder), "urn:reso:recorder:b2it:%s", hex);
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 3; i++) {
+        snprintf(recorders[i], sizeof(recorders[i]),
+                 "urn:reso:recorder:b2it:%s:%d", hex, i);
         snprintf(subjects[i], sizeof(subjects[i]), "US-42049-%s-%d-R-N",
                  hex, i);
+    }
+    snprintf(recorders[3], sizeof(recorders[3]),
+             "urn:reso:recorder:b2it:%s:onboarding", hex);
+    for (i = 0; i < 4; i++)
+        register_recorder(env, ORGS[owner[i]], recorders[i]);
+    await_registered(env);
     snprintf(extra, sizeof(extra),
              "request_timeout_ms 30000\n"
              "rate_limit_per_key 1000 2000\n"
@@ -234,48 +350,79 @@ teardown(void)
         json_decref(rec[i].event);
 }
 
-/* Search by our Recorder, pages of 5, recording three more events
- * after the first page. */
+/*
+ * The next event at or after rec[*pos] that org recorded (its index),
+ * advancing *pos past it; fails the test when there is none.
+ */
+static int
+next_of(int org, int *pos)
+{
+    while (*pos < nrec && rec[*pos].org != org)
+        (*pos)++;
+    ASSERT(*pos < nrec);
+    return (*pos)++;
+}
+
+/*
+ * Search by each org's Recorder in pages of PAGE, recording one more
+ * event per org after the first page of Brokerage's Recorder: each
+ * search returns exactly that org's events in commit order, the new ones
+ * included, over exactly the pages their count needs.
+ */
 static void
 check_search_paging(void)
 {
     static const char *const more[] = {"Closed", "Changed", "Recorded"};
     char path[512];
     json_t *page, *ev;
-    int seen = 0, pages = 0, i;
+    int seen = 0, total_pages = 0, org, i;
     size_t k;
 
-    snprintf(path, sizeof(path), "/v1/events?Recorder=%s&limit=5",
-             recorder);
-    page = get_ok(path);
-    for (;;) {
-        pages++;
-        ev = json_object_get(page, "events");
-        for (k = 0; k < json_array_size(ev); k++) {
-            json_t *d = json_array_get(ev, k);
+    for (org = 0; org < 3; org++) {
+        int pos = 0, pages = 0, mine = 0;
 
-            ASSERT(seen < nrec);
-            ASSERT_STR_EQ(netfx_str(d, "TransactionId"), rec[seen].tid);
-            same_as_ledger(d);
-            seen++;
-        }
-        if (pages == 1) {
-            for (i = 0; i < 3; i++)
-                record(i, i, more[i]);
-            wait_indexed(nrec);
-        }
-        if (!json_is_true(json_object_get(page, "has_more")))
-            break;
-        snprintf(path, sizeof(path),
-                 "/v1/events?Recorder=%s&limit=5&cursor=%s", recorder,
-                 netfx_str(page, "next_cursor"));
-        json_decref(page);
+        snprintf(path, sizeof(path), "/v1/events?Recorder=%s&limit=%d",
+                 recorders[org], PAGE);
         page = get_ok(path);
+        for (;;) {
+            pages++;
+            ev = json_object_get(page, "events");
+            ASSERT(json_array_size(ev) <= PAGE);
+            for (k = 0; k < json_array_size(ev); k++) {
+                json_t *d = json_array_get(ev, k);
+
+                ASSERT_STR_EQ(netfx_str(d, "TransactionId"),
+                              rec[next_of(org, &pos)].tid);
+                ASSERT_STR_EQ(netfx_str(d, "Recorder"), recorders[org]);
+                same_as_ledger(d);
+                seen++;
+            }
+            if (org == 0 && pages == 1) {
+                for (i = 0; i < 3; i++)
+                    record(i, i, more[i]);
+                wait_indexed(nrec);
+            }
+            if (!json_is_true(json_object_get(page, "has_more")))
+                break;
+            snprintf(path, sizeof(path),
+                     "/v1/events?Recorder=%s&limit=%d&cursor=%s",
+                     recorders[org], PAGE, netfx_str(page, "next_cursor"));
+            json_decref(page);
+            page = get_ok(path);
+        }
+        json_decref(page);
+        for (i = 0; i < nrec; i++)
+            mine += rec[i].org == org;
+        /* Every event of org was returned, none left over. */
+        for (i = pos; i < nrec; i++)
+            ASSERT(rec[i].org != org);
+        ASSERT_EQ(pages, (mine + PAGE - 1) / PAGE);
+        total_pages += pages;
     }
-    json_decref(page);
     ASSERT_EQ(seen, nrec);
     ASSERT_EQ(nrec, 15);
-    ASSERT_EQ(pages, 3);
+    /* Brokerage 6 events, Association 5, MLS 4: 3 + 3 + 2 pages. */
+    ASSERT_EQ(total_pages, 8);
 }
 
 /* Member activity of subjects[0]: newest first, with the ledger's
@@ -301,7 +448,7 @@ check_member_activity(void)
         ASSERT_STR_EQ(netfx_str(tx, "Identifier"), rec[i].tid);
         ASSERT_STR_EQ(netfx_str(tx, "Recorded"),
                       netfx_str(rec[i].event, "Timestamp"));
-        ASSERT_STR_EQ(netfx_str(tx, "Recorder"), recorder);
+        ASSERT_STR_EQ(netfx_str(tx, "Recorder"), recorders[rec[i].org]);
         ASSERT_STR_EQ(netfx_str(tx, "Application"), "reports-it");
         ASSERT_STR_EQ(netfx_str(tx, "System"), "Property Listing Service");
         ASSERT_STR_EQ(netfx_str(it, "State"), rec[i].state);
@@ -312,24 +459,35 @@ check_member_activity(void)
     json_decref(b);
 }
 
-/* Filters: a subject and a State; a time range from the ledger's own
- * timestamps. */
+/*
+ * Filters: a subject, a State and a Recorder (Association's, which
+ * recorded every "Changed" of subjects[1]; Brokerage's recorded none of
+ * them); a time range from the ledger's own timestamps, per Recorder.
+ */
 static void
 check_filters(void)
 {
     char path[512];
     json_t *b;
     long from;
-    int i, want = 0;
+    int i, org, want = 0;
+    size_t got;
 
     snprintf(path, sizeof(path),
              "/v1/events?EventSubject=%s&State=Changed&Recorder=%s",
-             subjects[1], recorder);
+             subjects[1], recorders[1]);
     b = get_ok(path);
     for (i = 0; i < nrec; i++)
-        want += rec[i].subject == 1 && strcmp(rec[i].state, "Changed") == 0;
+        want += rec[i].subject == 1 && rec[i].org == 1 &&
+                strcmp(rec[i].state, "Changed") == 0;
     ASSERT_EQ(json_array_size(json_object_get(b, "events")), (size_t)want);
-    ASSERT(want >= 2);
+    ASSERT_EQ(want, 3);
+    json_decref(b);
+    snprintf(path, sizeof(path),
+             "/v1/events?EventSubject=%s&State=Changed&Recorder=%s",
+             subjects[1], recorders[0]);
+    b = get_ok(path);
+    ASSERT_EQ(json_array_size(json_object_get(b, "events")), 0);
     json_decref(b);
     /* from = the 8th event's second (IMF-fixdate as stored, %-encoded). */
     {
@@ -357,17 +515,23 @@ check_filters(void)
             want += t >= t8;
         }
         from = (long)t8;
-        snprintf(path, sizeof(path),
-                 "/v1/events?Recorder=%s&from=%s&to=%ld&limit=500",
-                 recorder, enc, (long)time(NULL) + 3600);
-        b = get_ok(path);
-        ASSERT_EQ(json_array_size(json_object_get(b, "events")),
-                  (size_t)want);
+        got = 0;
+        for (org = 0; org < 3; org++) {
+            json_t *first;
+
+            snprintf(path, sizeof(path),
+                     "/v1/events?Recorder=%s&from=%s&to=%ld&limit=500",
+                     recorders[org], enc, (long)time(NULL) + 3600);
+            b = get_ok(path);
+            got += json_array_size(json_object_get(b, "events"));
+            first = json_array_get(json_object_get(b, "events"), 0);
+            ASSERT(first == NULL ||
+                   json_integer_value(json_object_get(first, "ts")) >=
+                       from);
+            json_decref(b);
+        }
+        ASSERT_EQ(got, (size_t)want);
         ASSERT(want >= 8 && want <= nrec);
-        ASSERT(json_integer_value(json_object_get(
-                   json_array_get(json_object_get(b, "events"), 0), "ts")) >=
-               from);
-        json_decref(b);
     }
 }
 
@@ -479,7 +643,7 @@ check_onboarding_on_ledger(void)
     ASSERT_NOT_NULL(v);
     snprintf(prev, sizeof(prev), "%s", v);
     json_decref(cat);
-    snprintf(rec_ob, sizeof(rec_ob), "%s:onboarding", recorder);
+    snprintf(rec_ob, sizeof(rec_ob), "%s", recorders[3]);
     for (i = 0; i < 3; i++)
         snprintf(who[i], sizeof(who[i]), "%s-J%zu", subjects[0], i);
 
@@ -594,7 +758,7 @@ check_couch_down(void)
     json_t *b;
 
     ASSERT_EQ(couchproc_stop(&srv), 0);
-    snprintf(path, sizeof(path), "/v1/events?Recorder=%s", recorder);
+    snprintf(path, sizeof(path), "/v1/events?Recorder=%s", recorders[0]);
     gwproc_request(&g, 0, "GET", path, NULL, NULL, &r);
     ASSERT_EQ(r.status, 503);
     ASSERT_STR_EQ(gwt_header(&r, "Retry-After", ra, sizeof(ra)), "3");
