@@ -17,8 +17,20 @@
  *   keys ("<org>" and "<org>-admin"): GET /v1/dids/{did} is a bare DID
  *   document served as application/did+json.
  *
+ * - Recorder binding is strict by default: an unregistered Recorder is
+ *   refused to every org (403 RECORDER_NOT_AUTHORIZED, field Recorder)
+ *   and nothing is written; GetCatalog says "strict" on every peer;
+ * - the consortium opens it with a SetRecorderBinding catalog change:
+ *   a proposal and a minority change nothing, the majority does (every
+ *   peer's GetCatalog says "open"); the same unregistered Recorder is
+ *   then accepted from two orgs while a registered one stays bound to
+ *   its org; clients cannot propose, proposing the mode in force is
+ *   INVALID_PROPOSAL; strict again the same way refuses it again. main()
+ *   restores strict with `resoctl catalog binding strict` (a separate
+ *   process) even when a test failed, so later tests see the default.
+ *
  * Every id carries a random part, so reruns on the same ledger do not
- * collide and the Recorders other tests use are never registered.
+ * collide; the unregistered Recorder is never registered by anyone.
  */
 #include <jansson.h>
 #include <openssl/bio.h>
@@ -81,24 +93,42 @@ tag(char out[13])
     hlf_hex_encode(r, sizeof(r), out);
 }
 
+/* A chaincode error answer: status, code, field and message. */
+typedef struct {
+    int status;
+    char code[64], field[64], message[512];
+} reply_t;
+
+/* The string member key of the error object err, or "" (borrowed). */
+static const char *
+err_str(json_t *err, const char *key)
+{
+    const char *v = json_string_value(json_object_get(err, key));
+
+    return v != NULL ? v : "";
+}
+
 /*
- * Call fn(arg) (submit or evaluate) and return the parsed answer (new);
- * on a chaincode error *status and code are set and NULL is returned.
+ * Call fn(arg) (submit or evaluate; no argument when arg is NULL) and
+ * return the parsed answer (new); on a chaincode error r describes it
+ * and NULL is returned.
  */
 static json_t *
-call(reso_org_t *o, int submit, const char *fn, const char *arg, int *status,
-     char code[64])
+call(reso_org_t *o, int submit, const char *fn, const char *arg,
+     reply_t *r)
 {
-    hlf_bytes_t a = hlf_bytes_str(arg), res = {0};
+    hlf_bytes_t a = hlf_bytes_str(arg != NULL ? arg : ""), res = {0};
+    size_t nargs = arg != NULL ? 1 : 0;
     hlf_error_t err;
-    json_t *v = NULL, *body;
+    json_t *v = NULL, *body, *e;
     int rc;
 
     hlf_error_clear(&err);
-    *status = 200;
-    code[0] = '\0';
-    rc = submit ? hlf_contract_submit(o->contract, fn, &a, 1, &res, &err)
-                : hlf_contract_evaluate(o->contract, fn, &a, 1, &res, &err);
+    memset(r, 0, sizeof(*r));
+    r->status = 200;
+    rc = submit
+             ? hlf_contract_submit(o->contract, fn, &a, nargs, &res, &err)
+             : hlf_contract_evaluate(o->contract, fn, &a, nargs, &res, &err);
     if (rc == HLF_OK) {
         if (submit)
             ASSERT_EQ(err.tx_validation_code, 0);
@@ -109,14 +139,13 @@ call(reso_org_t *o, int submit, const char *fn, const char *arg, int *status,
     }
     if (err.code != HLF_ECHAINCODE)
         TEST__FAIL("%s: %s", fn, err.text);
-    *status = err.chaincode_status;
+    r->status = err.chaincode_status;
     body = json_loads(err.chaincode_message, 0, NULL);
-    snprintf(code, 64, "%s",
-             json_string_value(json_object_get(json_object_get(body, "error"),
-                                               "code")) != NULL
-                 ? json_string_value(json_object_get(
-                       json_object_get(body, "error"), "code"))
-                 : "?");
+    e = json_object_get(body, "error");
+    snprintf(r->code, sizeof(r->code), "%s",
+             e != NULL ? err_str(e, "code") : "?");
+    snprintf(r->field, sizeof(r->field), "%s", err_str(e, "field"));
+    snprintf(r->message, sizeof(r->message), "%s", err_str(e, "message"));
     json_decref(body);
     return NULL;
 }
@@ -124,35 +153,44 @@ call(reso_org_t *o, int submit, const char *fn, const char *arg, int *status,
 static json_t *
 must(reso_org_t *o, int submit, const char *fn, const char *arg)
 {
-    char code[64];
-    int status;
-    json_t *v = call(o, submit, fn, arg, &status, code);
+    reply_t r;
+    json_t *v = call(o, submit, fn, arg, &r);
 
     if (v == NULL)
-        TEST__FAIL("%s(%.200s): %d %s", fn, arg, status, code);
+        TEST__FAIL("%s(%.200s): %d %s %s", fn, arg != NULL ? arg : "",
+                   r.status, r.code, r.message);
     return v;
 }
 
+/*
+ * fn(arg) must be refused with want_status and want_code, and with
+ * want_field unless that is NULL; r (if not NULL) gets the refusal.
+ */
 static void
 refused(reso_org_t *o, int submit, const char *fn, const char *arg,
-        int want_status, const char *want_code, int line)
+        int want_status, const char *want_code, const char *want_field,
+        reply_t *r, int line)
 {
-    char code[64];
-    int status;
-    json_t *v = call(o, submit, fn, arg, &status, code);
+    reply_t mine;
+    reply_t *got = r != NULL ? r : &mine;
+    json_t *v = call(o, submit, fn, arg, got);
 
     if (v != NULL) {
         json_decref(v);
         TEST__FAIL("line %d: %s(%.200s) succeeded; want %s", line, fn, arg,
                    want_code);
     }
-    if (status != want_status || strcmp(code, want_code) != 0)
-        TEST__FAIL("line %d: %s: got %d %s, want %d %s", line, fn, status,
-                   code, want_status, want_code);
+    if (got->status != want_status || strcmp(got->code, want_code) != 0)
+        TEST__FAIL("line %d: %s: got %d %s, want %d %s", line, fn,
+                   got->status, got->code, want_status, want_code);
+    if (want_field != NULL && strcmp(got->field, want_field) != 0)
+        TEST__FAIL("line %d: %s: field \"%s\", want \"%s\"", line, fn,
+                   got->field, want_field);
 }
 
 #define REFUSED(o, submit, fn, arg, status, code)                            \
-    refused((o), (submit), (fn), (arg), (status), (code), __LINE__)
+    refused((o), (submit), (fn), (arg), (status), (code), NULL, NULL,       \
+            __LINE__)
 
 /*
  * Evaluate fn(arg) on o until it succeeds: a commit seen by one peer
@@ -161,18 +199,18 @@ refused(reso_org_t *o, int submit, const char *fn, const char *arg,
 static json_t *
 eventually(reso_org_t *o, const char *fn, const char *arg)
 {
-    char code[64];
-    int status, i;
+    reply_t r;
+    int i;
     json_t *v;
 
     for (i = 0; i < 100; i++) {
-        v = call(o, 0, fn, arg, &status, code);
+        v = call(o, 0, fn, arg, &r);
         if (v != NULL)
             return v;
         usleep(100 * 1000);
     }
     TEST__FAIL("%s(%s) on another peer: still %d %s after 10 s", fn, arg,
-               status, code);
+               r.status, r.code);
 }
 
 static char *
@@ -210,7 +248,8 @@ record_refused(reso_org_t *o, const char *recorder, const char *t, int line)
 {
     char *ev = event_as(recorder, t);
 
-    refused(o, 1, "RecordEvent", ev, 403, "RECORDER_NOT_AUTHORIZED", line);
+    refused(o, 1, "RecordEvent", ev, 403, "RECORDER_NOT_AUTHORIZED",
+            "Recorder", NULL, line);
     free(ev);
 }
 
@@ -314,10 +353,10 @@ TEST_IMPL(recorder_restricted_to_a_certificate)
 
 TEST_IMPL(did_round_trip)
 {
-    char t[13], did[96], doc[1024], code[64];
+    char t[13], did[96], doc[1024];
     net_t n;
     json_t *v, *meta;
-    int status;
+    reply_t r;
     size_t i;
 
     net_open(&n);
@@ -378,7 +417,7 @@ TEST_IMPL(did_round_trip)
     REFUSED(&n.admin[0], 1, "UpdateDID", doc, 410, "DID_DEACTIVATED");
     /* Resolution from another org shows the deactivation once committed. */
     for (i = 0; i < 100; i++) {
-        v = call(&n.client[2], 0, "ResolveDID", did, &status, code);
+        v = call(&n.client[2], 0, "ResolveDID", did, &r);
         ASSERT_NOT_NULL(v);
         meta = json_object_get(v, "didDocumentMetadata");
         if (json_is_true(json_object_get(meta, "deactivated"))) {
@@ -549,11 +588,308 @@ TEST_IMPL(identity_over_rest)
     json_decref(env);
 }
 
+/* ------------------------------------------------------------------ */
+/* Strict Recorder binding and its governance (SetRecorderBinding)    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An id no run registers, set once in main() so that every per-test
+ * child uses the same one (and the same EventSubject, event_as).
+ */
+static char g_unreg_tag[13];
+static char g_unreg[96];
+
+/* GetCatalog's RecorderBinding on o's peer equals mode, or -1 if not. */
+static int
+binding_is(reso_org_t *o, const char *mode)
+{
+    json_t *cat = must(o, 0, "GetCatalog", NULL);
+    int same = strcmp(netfx_str(cat, "RecorderBinding"), mode) == 0;
+
+    json_decref(cat);
+    return same ? 0 : -1;
+}
+
+/*
+ * Wait until every org's peer reports RecorderBinding mode: the block of
+ * the deciding approval reaches the other peers a moment later. Up to
+ * 30 s per peer.
+ */
+static void
+await_binding(net_t *n, const char *mode)
+{
+    size_t i;
+    int k;
+
+    for (i = 0; i < 3; i++) {
+        for (k = 0; k < 300 && binding_is(&n->client[i], mode) != 0; k++)
+            usleep(100 * 1000);
+        if (k == 300)
+            TEST__FAIL("%s's peer: RecorderBinding is not %s after 30 s",
+                       ORGS[i], mode);
+    }
+}
+
+/* The events of g_unreg's subject on o's peer (new JSON array). */
+static json_t *
+unreg_history(reso_org_t *o)
+{
+    char subject[64];
+    json_t *h;
+
+    snprintf(subject, sizeof(subject), "US-42049-ID%s-1-R-N", g_unreg_tag);
+    h = must(o, 0, "GetSubjectHistory", subject);
+    ASSERT(json_is_array(h));
+    return h;
+}
+
+/*
+ * RecordEvent with g_unreg as o must be refused as unregistered under
+ * strict binding: 403 RECORDER_NOT_AUTHORIZED, field Recorder, and the
+ * message names the id and the setting.
+ */
+static void
+unreg_refused(reso_org_t *o, int line)
+{
+    char *ev = event_as(g_unreg, g_unreg_tag), want[160];
+    reply_t r;
+
+    refused(o, 1, "RecordEvent", ev, 403, "RECORDER_NOT_AUTHORIZED",
+            "Recorder", &r, line);
+    free(ev);
+    snprintf(want, sizeof(want),
+             "Recorder '%s' is not registered and Recorder binding is "
+             "strict",
+             g_unreg);
+    if (strncmp(r.message, want, strlen(want)) != 0)
+        TEST__FAIL("line %d: message \"%s\", want it to start \"%s\"", line,
+                   r.message, want);
+}
+
+#define UNREG_REFUSED(o) unreg_refused((o), __LINE__)
+
+/*
+ * Propose {"Kind":"SetRecorderBinding","Mode":mode} as n's admin of
+ * ORGS[by]; the proposal Id into id. It starts Pending with no approval.
+ */
+static void
+propose_binding(net_t *n, size_t by, const char *mode, char id[64])
+{
+    char change[96];
+    json_t *v;
+
+    snprintf(change, sizeof(change),
+             "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"%s\"}", mode);
+    v = must(&n->admin[by], 1, "ProposeCatalogChange", change);
+    snprintf(id, 64, "%s", netfx_str(v, "Id"));
+    ASSERT_STR_EQ(netfx_str(v, "Kind"), "SetRecorderBinding");
+    ASSERT_STR_EQ(netfx_str(v, "Mode"), mode);
+    ASSERT_STR_EQ(netfx_str(v, "Status"), "Pending");
+    ASSERT_EQ(json_integer_value(json_object_get(v, "Required")), 2);
+    ASSERT_EQ(json_array_size(json_object_get(v, "Approvals")), 0);
+    json_decref(v);
+}
+
+/* Approve proposal id as n's admin of ORGS[by]; want the Status. */
+static void
+approve(net_t *n, size_t by, const char *id, const char *want_status,
+        size_t want_approvals)
+{
+    json_t *v = must(&n->admin[by], 1, "ApproveCatalogChange", id);
+
+    ASSERT_STR_EQ(netfx_str(v, "Status"), want_status);
+    ASSERT_EQ(json_array_size(json_object_get(v, "Approvals")),
+              want_approvals);
+    json_decref(v);
+}
+
+/* The proposal of mode again, as n's admin of ORGS[by]: already so. */
+static void
+propose_refused(net_t *n, size_t by, const char *mode, int line)
+{
+    char change[96];
+
+    snprintf(change, sizeof(change),
+             "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"%s\"}", mode);
+    refused(&n->admin[by], 1, "ProposeCatalogChange", change, 400,
+            "INVALID_PROPOSAL", "Mode", NULL, line);
+}
+
+TEST_IMPL(unregistered_recorder_refused_by_default)
+{
+    net_t n;
+    json_t *h;
+    size_t i;
+
+    net_open(&n);
+    /* The network starts strict, on every org's peer. */
+    for (i = 0; i < 3; i++)
+        ASSERT_EQ(binding_is(&n.client[i], "strict"), 0);
+    REFUSED(&n.client[2], 0, "GetRecorder", g_unreg, 404,
+            "RECORDER_NOT_FOUND");
+    /* Refused to every org, client and admin alike. */
+    for (i = 0; i < 3; i++) {
+        UNREG_REFUSED(&n.client[i]);
+        UNREG_REFUSED(&n.admin[i]);
+    }
+    /* Strict already: proposing it is refused. */
+    propose_refused(&n, 1, "strict", __LINE__);
+    /* Nothing was written, on any peer. */
+    for (i = 0; i < 3; i++) {
+        h = unreg_history(&n.client[i]);
+        ASSERT_EQ(json_array_size(h), 0);
+        json_decref(h);
+    }
+    net_close(&n);
+}
+
+/* Record g_unreg's event as o; the TransactionId into tid. */
+static void
+record_unreg(reso_org_t *o, char tid[64])
+{
+    char *ev = event_as(g_unreg, g_unreg_tag);
+    json_t *v = must(o, 1, "RecordEvent", ev);
+
+    ASSERT_STR_EQ(netfx_str(v, "Recorder"), g_unreg);
+    snprintf(tid, 64, "%s", netfx_str(v, "TransactionId"));
+    json_decref(v);
+    free(ev);
+}
+
+TEST_IMPL(recorder_binding_opened_and_restored_by_governance)
+{
+    char id[64], change[96], tid[2][64];
+    const char *owned;
+    net_t n;
+    json_t *h = NULL;
+    size_t i;
+    int k;
+
+    net_open(&n);
+    ASSERT_EQ(binding_is(&n.client[0], "strict"), 0);
+    /* A client cannot propose. */
+    snprintf(change, sizeof(change),
+             "{\"Kind\":\"SetRecorderBinding\",\"Mode\":\"open\"}");
+    REFUSED(&n.client[0], 1, "ProposeCatalogChange", change, 403,
+            "NOT_ADMIN");
+    /* Proposed: no effect. Approved by the proposer's org, one of
+     * three: still no effect. */
+    propose_binding(&n, 0, "open", id);
+    ASSERT_EQ(binding_is(&n.client[0], "strict"), 0);
+    UNREG_REFUSED(&n.client[0]);
+    REFUSED(&n.client[1], 1, "ApproveCatalogChange", id, 403, "NOT_ADMIN");
+    approve(&n, 0, id, "Pending", 1);
+    ASSERT_EQ(binding_is(&n.client[0], "strict"), 0);
+    UNREG_REFUSED(&n.client[0]);
+    /* The second org's approval is the majority: open everywhere. */
+    approve(&n, 1, id, "Effective", 2);
+    await_binding(&n, "open");
+    /* The same unregistered Recorder from two orgs. */
+    record_unreg(&n.client[0], tid[0]);
+    record_unreg(&n.client[2], tid[1]);
+    /* A registered Recorder stays bound to its org. */
+    owned = netfx_recorder(n.env, "Brokerage");
+    {
+        char *ev = event_as(owned, g_unreg_tag);
+
+        refused(&n.client[1], 1, "RecordEvent", ev, 403,
+                "RECORDER_NOT_AUTHORIZED", "Recorder", NULL, __LINE__);
+        refused(&n.admin[2], 1, "RecordEvent", ev, 403,
+                "RECORDER_NOT_AUTHORIZED", "Recorder", NULL, __LINE__);
+        free(ev);
+    }
+    /* Open already: proposing it is refused. */
+    propose_refused(&n, 2, "open", __LINE__);
+
+    /* Back to strict the same way, proposed by another org. */
+    propose_binding(&n, 1, "strict", id);
+    approve(&n, 1, id, "Pending", 1);
+    ASSERT_EQ(binding_is(&n.client[1], "open"), 0);
+    approve(&n, 2, id, "Effective", 2);
+    await_binding(&n, "strict");
+    for (i = 0; i < 3; i++)
+        UNREG_REFUSED(&n.client[i]);
+    /* Exactly the two events of the open window, in commit order, on
+     * every peer once it has both blocks. */
+    for (i = 0; i < 3; i++) {
+        for (k = 0; k < 100; k++) {
+            h = unreg_history(&n.client[i]);
+            if (json_array_size(h) >= 2)
+                break;
+            json_decref(h);
+            h = NULL;
+            usleep(100 * 1000);
+        }
+        ASSERT_NOT_NULL(h);
+        ASSERT_EQ(json_array_size(h), 2);
+        ASSERT_STR_EQ(netfx_str(json_array_get(h, 0), "TransactionId"),
+                      tid[0]);
+        ASSERT_STR_EQ(netfx_str(json_array_get(h, 1), "TransactionId"),
+                      tid[1]);
+        ASSERT_STR_EQ(netfx_str(json_array_get(h, 1), "Recorder"), g_unreg);
+        json_decref(h);
+    }
+    net_close(&n);
+}
+
 static const test_entry_t tests[] = {
     TEST_ENTRY(recorder_binding_across_orgs),
     TEST_ENTRY(recorder_restricted_to_a_certificate),
     TEST_ENTRY(did_round_trip),
     TEST_ENTRY(identity_over_rest),
+    TEST_ENTRY(unregistered_recorder_refused_by_default),
+    TEST_ENTRY(recorder_binding_opened_and_restored_by_governance),
 };
 
-TEST_MAIN(tests)
+/*
+ * Whatever happened, leave the binding strict for the tests after this
+ * one: `resoctl catalog binding strict` as a separate process (it does
+ * nothing when the binding is strict already). Its output is shown only
+ * when it fails.
+ */
+static int
+restore_strict(void)
+{
+    const char *resoctl = getenv("RESOCTL");
+    char cmd[2048], out[4096];
+    char *run = netfx_run_dir();
+    size_t got;
+    FILE *fp;
+
+    snprintf(cmd, sizeof(cmd),
+             "'%s' catalog binding strict --run-dir '%s' 2>&1",
+             resoctl != NULL ? resoctl : "resoctl", run);
+    free(run);
+    fp = popen(cmd, "r");
+    if (fp == NULL)
+        return -1;
+    got = fread(out, 1, sizeof(out) - 1, fp);
+    out[got] = '\0';
+    if (pclose(fp) != 0) {
+        fprintf(stderr, "%s\n", out);
+        return -1;
+    }
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    uint8_t r[6];
+    int rc;
+
+    /* The governance test submits about twenty transactions. */
+    if (setenv("RESO_TEST_TIMEOUT", "480", 0) != 0)
+        return 1;
+    if (hlf_random_bytes(r, sizeof(r)) != HLF_OK)
+        return 1;
+    hlf_hex_encode(r, sizeof(r), g_unreg_tag);
+    snprintf(g_unreg, sizeof(g_unreg), "urn:reso:recorder:unregistered:%s",
+             g_unreg_tag);
+    rc = test_run_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+    if (restore_strict() != 0) {
+        fprintf(stderr, "could not restore Recorder binding strict\n");
+        rc = 1;
+    }
+    return rc;
+}
