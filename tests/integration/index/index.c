@@ -213,6 +213,24 @@ check_index(fx_t *f, size_t n)
     size_t i;
     int count;
 
+    if (json_array_size(docs) != n || json_array_size(f->recorded) != n) {
+        /* Say which ones, so a failure can be told apart from a lag. */
+        json_array_foreach(f->recorded, i, a)
+            fprintf(stderr, "recorded %zu: %s txid %s block %lld\n", i,
+                    json_string_value(json_object_get(
+                        json_object_get(a, "event"), "TransactionId")),
+                    json_string_value(json_object_get(a, "txid")),
+                    (long long)json_integer_value(json_object_get(a,
+                                                                  "block")));
+        json_array_foreach(docs, i, d)
+            fprintf(stderr, "indexed %zu: %s txid %s block %lld\n", i,
+                    json_string_value(json_object_get(d, "TransactionId")),
+                    json_string_value(json_object_get(d, "txid")),
+                    (long long)json_integer_value(json_object_get(d,
+                                                                  "block")));
+        fprintf(stderr, "index status: %s\n",
+                json_dumps(index_status(f), JSON_COMPACT));
+    }
     ASSERT_EQ(json_array_size(docs), n);
     ASSERT_EQ(json_array_size(f->recorded), n);
     json_array_foreach(f->recorded, i, a) {
