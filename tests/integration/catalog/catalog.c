@@ -372,15 +372,7 @@ static const test_entry_t tests[] = {
 static int
 restore_default(void)
 {
-    const char *resoctl = getenv("RESOCTL");
-    char cmd[2048];
-    char *run = netfx_run_dir();
-
-    snprintf(cmd, sizeof(cmd),
-             "'%s' catalog activate 1.3 --run-dir '%s' >/dev/null",
-             resoctl != NULL ? resoctl : "resoctl", run);
-    free(run);
-    return system(cmd) == 0 ? 0 : -1;
+    return netfx_resoctl("catalog activate 1.3");
 }
 
 int

@@ -78,3 +78,27 @@ netfx_recorder(json_t *env, const char *org)
         TEST__FAIL("no org %s in the network's env JSON", org);
     return netfx_str(o, "recorder");
 }
+
+int
+netfx_resoctl(const char *args)
+{
+    const char *resoctl = getenv("RESOCTL");
+    char cmd[2048], out[4096];
+    char *run = netfx_run_dir();
+    size_t got;
+    FILE *fp;
+
+    snprintf(cmd, sizeof(cmd), "'%s' %s --run-dir '%s' 2>&1",
+             resoctl != NULL ? resoctl : "resoctl", args, run);
+    free(run);
+    fp = popen(cmd, "r");
+    if (fp == NULL)
+        return -1;
+    got = fread(out, 1, sizeof(out) - 1, fp);
+    out[got] = '\0';
+    if (pclose(fp) != 0) {
+        fprintf(stderr, "resoctl %s failed:\n%s\n", args, out);
+        return -1;
+    }
+    return 0;
+}

@@ -35,4 +35,12 @@ void netfx_org_open(json_t *env, const char *org, reso_org_t *o);
  */
 const char *netfx_recorder(json_t *env, const char *org);
 
+/*
+ * Run `$RESOCTL <args> --run-dir <the fixture network>` as a separate
+ * process (args: trusted, already quoted text such as "catalog activate
+ * 1.3"): 0 when it exits 0, else -1 with its output on stderr. Tests use
+ * it to restore shared state (profile, binding) even after a failure.
+ */
+int netfx_resoctl(const char *args);
+
 #endif /* RESO_NETFIXTURE_H */

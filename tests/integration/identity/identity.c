@@ -850,26 +850,7 @@ static const test_entry_t tests[] = {
 static int
 restore_strict(void)
 {
-    const char *resoctl = getenv("RESOCTL");
-    char cmd[2048], out[4096];
-    char *run = netfx_run_dir();
-    size_t got;
-    FILE *fp;
-
-    snprintf(cmd, sizeof(cmd),
-             "'%s' catalog binding strict --run-dir '%s' 2>&1",
-             resoctl != NULL ? resoctl : "resoctl", run);
-    free(run);
-    fp = popen(cmd, "r");
-    if (fp == NULL)
-        return -1;
-    got = fread(out, 1, sizeof(out) - 1, fp);
-    out[got] = '\0';
-    if (pclose(fp) != 0) {
-        fprintf(stderr, "%s\n", out);
-        return -1;
-    }
-    return 0;
+    return netfx_resoctl("catalog binding strict");
 }
 
 int
