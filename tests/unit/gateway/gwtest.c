@@ -154,6 +154,22 @@ gwt_async_join(gwt_async_t *a)
     pthread_join(a->t, NULL);
 }
 
+size_t
+gwt_collect_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+    gwt_resp_t *r = ud;
+    size_t n = size * nmemb;
+    char *nb = realloc(r->body, r->len + n + 1);
+
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + r->len, data, n);
+    r->len += n;
+    nb[r->len] = '\0';
+    r->body = nb;
+    return n;
+}
+
 void
 gwt_resp_free(gwt_resp_t *r)
 {

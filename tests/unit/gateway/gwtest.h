@@ -37,6 +37,13 @@ void gwt_http(const char *method, int port, const char *path,
               const gwt_opts_t *o, gwt_resp_t *r);
 void gwt_resp_free(gwt_resp_t *r);
 
+/*
+ * A libcurl CURLOPT_WRITEFUNCTION for tests that drive curl themselves
+ * (TLS options, for example): appends to the gwt_resp_t passed as
+ * CURLOPT_WRITEDATA (body kept NUL-terminated, len updated).
+ */
+size_t gwt_collect_body(char *data, size_t size, size_t nmemb, void *ud);
+
 /* Value of a response header (case-insensitive), trimmed, in buf; NULL if
  * absent. */
 const char *gwt_header(const gwt_resp_t *r, const char *name, char *buf,

@@ -132,20 +132,6 @@ start_tls(int *port)
     return cfg;
 }
 
-static size_t
-collect(char *p, size_t size, size_t n, void *ud)
-{
-    gwt_resp_t *r = ud;
-    char *nb = realloc(r->body, r->len + size * n + 1);
-
-    ASSERT_NOT_NULL(nb);
-    memcpy(nb + r->len, p, size * n);
-    r->len += size * n;
-    nb[r->len] = '\0';
-    r->body = nb;
-    return size * n;
-}
-
 /*
  * GET https://127.0.0.1:port/path trusting server_ca_org's TLS CA, with
  * the client certificate of user@org (NULL: none) and extra headers.
@@ -180,7 +166,7 @@ tls_get(int port, const char *path, const char *server_ca_org,
     while (hdrs != NULL && *hdrs != NULL)
         hl = curl_slist_append(hl, *hdrs++);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gwt_collect_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
     r->curl_rc = (int)curl_easy_perform(c);
