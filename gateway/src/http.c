@@ -225,9 +225,6 @@ static size_t nroutes;
 /* Owned by the main thread (start/drain/stop); the MHD threads only read
  * cfg and the metric handles after start. */
 static struct MHD_Daemon *daemon_;
-/* The listen socket MHD_quiesce_daemon handed back during a drain; closed
- * only after MHD_stop_daemon (see gw_http_drain). Main thread only. */
-static MHD_socket quiesced_fd = MHD_INVALID_SOCKET;
 /* PEM of tls_cert, tls_key and tls_client_ca while the daemon runs (MHD
  * keeps the pointers); the key is wiped when freed. Main thread. */
 static char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
@@ -2321,19 +2318,16 @@ gw_http_drain(int64_t timeout_ms)
 
     if (daemon_ == NULL)
         return 0;
-    atomic_store(&draining, 1);
     /*
-     * MHD's polling threads may still hold the quiesced listen socket in
-     * their epoll sets: it must stay open until MHD_stop_daemon returned
-     * (closing it here made a thread's EPOLL_CTL_DEL fail, and MHD
-     * aborts on that). gw_http_stop closes it; shutdown() already stops
-     * the kernel from accepting, so new clients are refused at once.
+     * From here every new request, on a new or a kept-alive connection,
+     * is answered 503 "shutting down" with Connection: close (see the
+     * request handler). The listen socket stays with MHD until
+     * MHD_stop_daemon: MHD_quiesce_daemon is not used, because in
+     * libmicrohttpd 0.9.75 its epoll removal races the polling thread's
+     * own (both delete the listen socket; the loser aborts the process
+     * with "Failed to remove listen FD from epoll set").
      */
-    if (quiesced_fd == MHD_INVALID_SOCKET) {
-        quiesced_fd = MHD_quiesce_daemon(daemon_);
-        if (quiesced_fd != MHD_INVALID_SOCKET)
-            shutdown(quiesced_fd, SHUT_RDWR);
-    }
+    atomic_store(&draining, 1);
     end_all_streams();
     n = wait_idle(gw_now_ms() + timeout_ms);
     if (n > 0) {
@@ -2361,10 +2355,6 @@ gw_http_stop(void)
         wait_idle(gw_now_ms() + 2000);
         MHD_stop_daemon(daemon_);
         daemon_ = NULL;
-    }
-    if (quiesced_fd != MHD_INVALID_SOCKET) {
-        close(quiesced_fd);
-        quiesced_fd = MHD_INVALID_SOCKET;
     }
     if (reaper_running) {
         pthread_mutex_lock(&tlock);

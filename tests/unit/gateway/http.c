@@ -1046,9 +1046,11 @@ TEST_IMPL(http_drain)
     ASSERT_STR_EQ(stream.r.body, "data: 1\n\n");
     p_wait_closed();
     ASSERT_EQ(atomic_load(&P.why), GW_STREAM_END_SHUTDOWN);
-    /* No new connections. */
+    /* A new request while draining: 503, and the connection closes. */
     do_req("GET", "/t/open", NULL, NULL, &r);
-    ASSERT_EQ(r.curl_rc, 7); /* CURLE_COULDNT_CONNECT */
+    ASSERT_EQ(r.curl_rc, 0);
+    ASSERT_EQ(r.status, 503);
+    ASSERT(strstr(r.body, "shutting down") != NULL);
     gwt_resp_free(&r);
     gwt_resp_free(&slow.r);
     gwt_resp_free(&stream.r);
