@@ -81,38 +81,18 @@ request(const char *scheme, int port, const char *method, const char *path,
         const char *ca_org, const char *user, const char *org,
         const char *hdr, const char *body, gwt_resp_t *r)
 {
-    char url[512], ca[1024], crt[1024], key[1024], rest[256];
-    struct curl_slist *hl = NULL;
-    CURL *c = curl_easy_init();
+    char ca[1024], crt[1024], key[1024], rest[256];
+    const char *hdrs[] = {hdr, NULL};
 
-    ASSERT_NOT_NULL(c);
-    memset(r, 0, sizeof(*r));
-    snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", scheme, port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     snprintf(rest, sizeof(rest), "tlsca/tlsca.%s.reso.example-cert.pem",
              ca_org);
-    curl_easy_setopt(c, CURLOPT_CAINFO, cpath(ca, sizeof(ca), ca_org, rest));
+    cpath(ca, sizeof(ca), ca_org, rest);
     if (user != NULL) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT,
-                         user_tls(crt, sizeof(crt), user, org, "crt"));
-        curl_easy_setopt(c, CURLOPT_SSLKEY,
-                         user_tls(key, sizeof(key), user, org, "key"));
+        user_tls(crt, sizeof(crt), user, org, "crt");
+        user_tls(key, sizeof(key), user, org, "key");
     }
-    if (hdr != NULL)
-        hl = curl_slist_append(hl, hdr);
-    if (body != NULL) {
-        hl = curl_slist_append(hl, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gwt_collect_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
-    r->curl_rc = (int)curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
+    gwt_tls_http(scheme, method, port, path, ca, user != NULL ? crt : NULL,
+                 user != NULL ? key : NULL, hdrs, body, r);
 }
 
 static void

@@ -171,6 +171,42 @@ gwt_collect_body(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 void
+gwt_tls_http(const char *scheme, const char *method, int port,
+             const char *path, const char *ca_file, const char *cert_file,
+             const char *key_file, const char *const *headers,
+             const char *body, gwt_resp_t *r)
+{
+    struct curl_slist *hl = NULL;
+    char url[512];
+    CURL *c = curl_easy_init();
+
+    ASSERT_NOT_NULL(c);
+    memset(r, 0, sizeof(*r));
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", scheme, port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+    if (cert_file != NULL) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, key_file);
+    }
+    while (headers != NULL && *headers != NULL)
+        hl = curl_slist_append(hl, *headers++);
+    if (body != NULL) {
+        hl = curl_slist_append(hl, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gwt_collect_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
+    r->curl_rc = (int)curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+}
+
+void
 gwt_resp_free(gwt_resp_t *r)
 {
     free(r->body);

@@ -64,6 +64,19 @@ void gwt_async_start(gwt_async_t *a, const char *method, int port,
                      const char *path, const gwt_opts_t *o);
 void gwt_async_join(gwt_async_t *a);
 
+/*
+ * method scheme://127.0.0.1:port/path with curl's TLS options: trust
+ * ca_file, present cert_file/key_file (NULL: no client certificate),
+ * send the headers (NULL-terminated, or NULL) and body (NULL: none; else
+ * as application/json). 60 s timeout. Fills r like gwt_http; a TLS
+ * failure is r->curl_rc.
+ */
+void gwt_tls_http(const char *scheme, const char *method, int port,
+                  const char *path, const char *ca_file,
+                  const char *cert_file, const char *key_file,
+                  const char *const *headers, const char *body,
+                  gwt_resp_t *r);
+
 /* Lower-case hex SHA-256 of a key, for apikey lines. */
 void gwt_sha256_hex(const char *key, char out[65]);
 

@@ -141,38 +141,21 @@ tls_get(int port, const char *path, const char *server_ca_org,
         const char *user, const char *org, const char *const *hdrs,
         gwt_resp_t *r)
 {
-    char url[256], ca[1024], crt[1024], key[1024], rest[256];
-    struct curl_slist *hl = NULL;
-    CURL *c = curl_easy_init();
+    char ca[1024], crt[1024], key[1024], rest[256];
 
-    ASSERT_NOT_NULL(c);
-    memset(r, 0, sizeof(*r));
-    snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
     snprintf(rest, sizeof(rest), "tlsca/tlsca.%s.example-cert.pem",
              server_ca_org);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CAINFO, cpath(ca, sizeof(ca), server_ca_org,
-                                              rest));
+    cpath(ca, sizeof(ca), server_ca_org, rest);
     if (user != NULL) {
         snprintf(rest, sizeof(rest), "users/%s@%s.example/tls/client.crt",
                  user, org);
-        curl_easy_setopt(c, CURLOPT_SSLCERT, cpath(crt, sizeof(crt), org,
-                                                   rest));
+        cpath(crt, sizeof(crt), org, rest);
         snprintf(rest, sizeof(rest), "users/%s@%s.example/tls/client.key",
                  user, org);
-        curl_easy_setopt(c, CURLOPT_SSLKEY, cpath(key, sizeof(key), org,
-                                                  rest));
+        cpath(key, sizeof(key), org, rest);
     }
-    while (hdrs != NULL && *hdrs != NULL)
-        hl = curl_slist_append(hl, *hdrs++);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gwt_collect_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
-    r->curl_rc = (int)curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
+    gwt_tls_http("https", "GET", port, path, ca, user != NULL ? crt : NULL,
+                 user != NULL ? key : NULL, hdrs, NULL, r);
 }
 
 static void
